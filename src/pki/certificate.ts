@@ -1,0 +1,261 @@
+/**
+ * X.509 certificates: the one issuance helper used by hub and runtime
+ * ({@link issueCertificate}), a self-signed root helper, and parsing into a
+ * typed {@link Certificate} view.
+ *
+ * @example
+ * ```ts
+ * const root = await createSelfSignedCa({ subject: { CN: "Hub Root" }, ttlMs: 86_400_000 });
+ * const leafKeys = await generateKeyPair();
+ * const svid = await issueCertificate({
+ *   issuer: root,
+ *   subjectPublicKey: leafKeys.publicKey,
+ *   profile: "leaf",
+ *   uris: ["spiffe://example.org/workload"],
+ *   extKeyUsages: ["serverAuth", "clientAuth"],
+ *   ttlMs: 3_600_000,
+ * });
+ * ```
+ * @module
+ */
+import { type Clock, systemClock } from "../clock.ts";
+import { EdgeError } from "../errors.ts";
+import { type Random, secureRandom } from "../random.ts";
+import { toHex } from "./_bytes.ts";
+import type { ExtKeyUsageName, KeyUsageName } from "./_extensions.ts";
+import { buildName, isEmptyName, type SubjectInput } from "./_name.ts";
+import { profileExtensions } from "./_profiles.ts";
+import { ECDSA_P256, x509 } from "./_x509.ts";
+import {
+  assertKeyMatchesCertificate,
+  assertP256,
+  generateKeyPair,
+  parsePublicKeyDer,
+} from "./keys.ts";
+import { type Certificate, parseCertificateDer } from "./certificate_view.ts";
+
+export * from "./certificate_view.ts";
+export type { KeyUsageName } from "./_extensions.ts";
+
+/** How far NotBefore is set in the past (clock skew between peers). */
+export const NOT_BEFORE_BACKDATE_MS = 10_000;
+
+/** A CA able to sign: its certificate and key pair. */
+export interface CertificateIssuer {
+  cert: Certificate;
+  keys: CryptoKeyPair;
+}
+
+/** Options of {@link issueCertificate}. */
+export interface IssueCertificateOptions {
+  /** Signing CA, or `"self"` for a self-signed certificate (needs `subjectKeys`). */
+  issuer: CertificateIssuer | "self";
+  /** Public key to certify (CryptoKey or SPKI DER); not needed with `subjectKeys`. */
+  subjectPublicKey?: CryptoKey | Uint8Array;
+  /** The subject's key pair; required when `issuer` is `"self"`. */
+  subjectKeys?: CryptoKeyPair;
+  /** `"leaf"`: end entity (cA=false); `"ca"`: signing certificate (cA=true). */
+  profile: "leaf" | "ca";
+  /** Subject; empty when omitted (the SAN extension is then critical). */
+  subject?: SubjectInput;
+  /** URI SANs (a leaf takes at most one). @default [] */
+  uris?: readonly string[];
+  /** DNS SANs. @default [] */
+  dnsNames?: readonly string[];
+  /** IP SANs. @default [] */
+  ipAddresses?: readonly string[];
+  /** EKUs; an SVID with any must have both. @default [] (no EKU extension) */
+  extKeyUsages?: readonly ExtKeyUsageName[];
+  /**
+   * Key usages. Leaf: digitalSignature plus optionally keyEncipherment /
+   * keyAgreement. @default leaf ["digitalSignature"], ca
+   * ["digitalSignature","keyCertSign","cRLSign"]
+   */
+  keyUsages?: readonly KeyUsageName[];
+  /** Lifetime from now; capped at the issuer's NotAfter. */
+  ttlMs: number;
+  /** CA only: basicConstraints pathLenConstraint. @default unlimited */
+  pathLength?: number;
+  /** CA only: permitted URI hosts (name constraint), e.g. the trust domain. */
+  permittedUriDomains?: readonly string[];
+  /** @default systemClock */
+  clock?: Clock;
+  /** Source of the serial number. @default secureRandom */
+  random?: Random;
+}
+
+/** A random positive 128-bit serial (top bit cleared, never zero), as hex. */
+export function randomSerialHex(random: Random = secureRandom): string {
+  for (;;) {
+    const b = random.bytes(16);
+    b[0] &= 0x7f;
+    if (b.some((x) => x !== 0)) return toHex(b);
+  }
+}
+
+/** Issuer key → certificate DER already checked to match it (per object). */
+const checkedIssuerKeys = new WeakMap<CryptoKey, Uint8Array>();
+
+function refuse(message: string): never {
+  throw new EdgeError("CERT_INVALID", message);
+}
+
+async function subjectKey(
+  options: IssueCertificateOptions,
+): Promise<CryptoKey> {
+  if (options.subjectKeys) {
+    assertP256(options.subjectKeys.publicKey, "subject key");
+    return options.subjectKeys.publicKey;
+  }
+  const k = options.subjectPublicKey;
+  if (k === undefined) {
+    throw new TypeError(
+      "issueCertificate: subjectPublicKey or subjectKeys is required",
+    );
+  }
+  if (k instanceof Uint8Array) return await parsePublicKeyDer(k);
+  assertP256(k, "subject key");
+  if (k.type !== "public") {
+    throw new TypeError(
+      "issueCertificate: subjectPublicKey must be a public key",
+    );
+  }
+  return k;
+}
+
+/**
+ * Issue a certificate under `issuer` (or self-signed) with the leaf or CA
+ * profile: NotBefore = now − 10 s, NotAfter = min(now + ttl, issuer
+ * NotAfter), random 128-bit serial, SKI + AKI, critical basicConstraints
+ * and keyUsage. Throws `CERT_INVALID` when a profile rule or the issuer
+ * forbids it, `KEY_MISMATCH` when the issuer key is not the CA's.
+ */
+export async function issueCertificate(
+  options: IssueCertificateOptions,
+): Promise<Certificate> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? secureRandom;
+  if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
+    throw new TypeError(
+      `ttlMs: expected a positive number, got ${options.ttlMs}`,
+    );
+  }
+  const publicKey = await subjectKey(options);
+  const now = Math.floor(clock.now() / 1000) * 1000;
+  const notBefore = new Date(now - NOT_BEFORE_BACKDATE_MS);
+  let notAfterMs = now + options.ttlMs;
+  const subjectName = buildName(options.subject);
+
+  let signingKey: CryptoKey;
+  let issuerName: x509.Name;
+  let authorityKeyId: string | undefined;
+  const ski = await x509.SubjectKeyIdentifierExtension.create(publicKey);
+  if (options.issuer === "self") {
+    if (!options.subjectKeys) {
+      throw new TypeError(
+        "issueCertificate: a self-signed certificate needs subjectKeys",
+      );
+    }
+    signingKey = options.subjectKeys.privateKey;
+    issuerName = subjectName;
+    authorityKeyId = ski.keyId;
+  } else {
+    const { cert, keys } = options.issuer;
+    if (!cert.isCa || !cert.keyUsages.includes("keyCertSign")) {
+      refuse(
+        `Issuer "${cert.subject}" is not a CA allowed to sign certificates`,
+      );
+    }
+    if (now >= cert.notAfter.getTime()) {
+      refuse(
+        `Issuer "${cert.subject}" expired at ${cert.notAfter.toISOString()}`,
+      );
+    }
+    if (options.profile === "ca" && cert.pathLength === 0) {
+      refuse(`Issuer "${cert.subject}" has pathLength 0 and cannot sign a CA`);
+    }
+    if (checkedIssuerKeys.get(keys.privateKey) !== cert.der) {
+      await assertKeyMatchesCertificate(keys, cert, "issuer certificate");
+      checkedIssuerKeys.set(keys.privateKey, cert.der);
+    }
+    signingKey = keys.privateKey;
+    issuerName = new x509.Name(cert.subjectDer as BufferSource);
+    authorityKeyId = cert.subjectKeyId;
+    notAfterMs = Math.min(notAfterMs, cert.notAfter.getTime());
+  }
+  assertP256(signingKey, "issuer key");
+
+  const extensions = profileExtensions({
+    profile: options.profile,
+    subjectIsEmpty: isEmptyName(subjectName),
+    uris: options.uris ?? [],
+    dnsNames: options.dnsNames ?? [],
+    ipAddresses: options.ipAddresses ?? [],
+    extKeyUsages: options.extKeyUsages ?? [],
+    keyUsages: options.keyUsages,
+    pathLength: options.pathLength,
+    permittedUriDomains: options.permittedUriDomains,
+  });
+  extensions.push(ski);
+  if (authorityKeyId) {
+    extensions.push(new x509.AuthorityKeyIdentifierExtension(authorityKeyId));
+  } else if (options.issuer !== "self") {
+    const issuerKey = await parsePublicKeyDer(options.issuer.cert.spki);
+    extensions.push(
+      await x509.AuthorityKeyIdentifierExtension.create(issuerKey),
+    );
+  }
+
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialHex(random),
+    subject: subjectName,
+    issuer: issuerName,
+    notBefore,
+    notAfter: new Date(notAfterMs),
+    publicKey,
+    signingKey,
+    signingAlgorithm: ECDSA_P256,
+    extensions,
+  });
+  return parseCertificateDer(new Uint8Array(cert.rawData));
+}
+
+/** Options of {@link createSelfSignedCa}. */
+export interface CreateSelfSignedCaOptions {
+  /** Subject, e.g. `{ CN: "KubeEdge" }`. */
+  subject: SubjectInput;
+  /** Lifetime from now. */
+  ttlMs: number;
+  /** pathLenConstraint. @default unlimited */
+  pathLength?: number;
+  /** URI SANs (e.g. the trust domain ID `spiffe://example.org`). */
+  uris?: readonly string[];
+  /** Permitted URI hosts (name constraint). */
+  permittedUriDomains?: readonly string[];
+  /** Use this key pair instead of generating one. */
+  keys?: CryptoKeyPair;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default secureRandom */
+  random?: Random;
+}
+
+/** Create a self-signed root CA (ECDSA P-256) and its key pair. */
+export async function createSelfSignedCa(
+  options: CreateSelfSignedCaOptions,
+): Promise<CertificateIssuer> {
+  const keys = options.keys ?? await generateKeyPair();
+  const cert = await issueCertificate({
+    issuer: "self",
+    subjectKeys: keys,
+    profile: "ca",
+    subject: options.subject,
+    uris: options.uris,
+    ttlMs: options.ttlMs,
+    pathLength: options.pathLength,
+    permittedUriDomains: options.permittedUriDomains,
+    clock: options.clock,
+    random: options.random,
+  });
+  return { cert, keys };
+}

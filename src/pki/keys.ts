@@ -1,0 +1,417 @@
+/**
+ * ECDSA P-256 key pairs (Web Crypto) and their PEM forms: PKCS#8
+ * (`PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`, RFC 5915 — what KubeEdge writes)
+ * and SPKI (`PUBLIC KEY`).
+ *
+ * @example
+ * ```ts
+ * const keys = await generateKeyPair();
+ * const pem = await encodePrivateKeySec1Pem(keys.privateKey);
+ * const again = await parsePrivateKey(pem);
+ * ```
+ * @module
+ */
+import { EdgeError } from "../errors.ts";
+import { bytesEqual, concat, fromBase64Url, sha256Hex } from "./_bytes.ts";
+import {
+  bitString,
+  children,
+  ctx,
+  decodeOne,
+  expectTag,
+  integer,
+  octetString,
+  OID,
+  oid,
+  readInteger,
+  readOid,
+  seq,
+  TAG,
+  tlv,
+} from "./_der.ts";
+import { encodePem, parsePemBlock } from "./pem.ts";
+
+/** Web Crypto parameters of the one key type edge-runtime uses. */
+const EC_P256 = { name: "ECDSA", namedCurve: "P-256" } as const;
+
+/** PEM label of PKCS#8 private keys. */
+export const PKCS8_LABEL = "PRIVATE KEY";
+/** PEM label of SEC1 EC private keys. */
+export const SEC1_LABEL = "EC PRIVATE KEY";
+/** PEM label of SubjectPublicKeyInfo public keys. */
+export const PUBLIC_KEY_LABEL = "PUBLIC KEY";
+
+/** Options when loading a private key. */
+export interface ParsePrivateKeyOptions {
+  /** Whether the returned private key can be exported again. @default true */
+  extractable?: boolean;
+}
+
+/**
+ * Generate an ECDSA P-256 key pair.
+ * @param extractable whether the private key can be exported (needed to
+ *   persist it or hand it to a workload) @default true
+ */
+export async function generateKeyPair(
+  extractable = true,
+): Promise<CryptoKeyPair> {
+  return await crypto.subtle.generateKey(EC_P256, extractable, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+}
+
+/** Throw `KEY_INVALID` unless `key` is an ECDSA P-256 key. */
+export function assertP256(key: CryptoKey, what = "key"): void {
+  const alg = key.algorithm as EcKeyAlgorithm;
+  if (alg.name !== "ECDSA" || alg.namedCurve !== "P-256") {
+    throw new EdgeError(
+      "KEY_INVALID",
+      `${what}: expected an ECDSA P-256 key, found ${alg.name}${
+        alg.namedCurve ? " " + alg.namedCurve : ""
+      }`,
+    );
+  }
+}
+
+async function exportJwk(key: CryptoKey): Promise<JsonWebKey> {
+  assertP256(key);
+  if (!key.extractable) {
+    throw new EdgeError(
+      "KEY_INVALID",
+      "Private key is not extractable; it cannot be exported",
+    );
+  }
+  return await crypto.subtle.exportKey("jwk", key);
+}
+
+/** PKCS#8 DER of an extractable P-256 private key. */
+export async function encodePrivateKeyPkcs8Der(
+  key: CryptoKey,
+): Promise<Uint8Array> {
+  await exportJwk(key); // type and extractability checks
+  return new Uint8Array(await crypto.subtle.exportKey("pkcs8", key));
+}
+
+/** PKCS#8 PEM (`PRIVATE KEY`) of an extractable P-256 private key. */
+export async function encodePrivateKeyPkcs8Pem(
+  key: CryptoKey,
+): Promise<string> {
+  return encodePem(PKCS8_LABEL, await encodePrivateKeyPkcs8Der(key));
+}
+
+/**
+ * SEC1 `ECPrivateKey` DER (RFC 5915) with the P-256 OID and the public key,
+ * as `openssl ec` writes it.
+ */
+export async function encodePrivateKeySec1Der(
+  key: CryptoKey,
+): Promise<Uint8Array> {
+  const jwk = await exportJwk(key);
+  if (!jwk.d) throw new EdgeError("KEY_INVALID", "Expected a private key");
+  const point = concat(
+    Uint8Array.of(4),
+    fromBase64Url(jwk.x!),
+    fromBase64Url(jwk.y!),
+  );
+  return seq(
+    integer(1),
+    octetString(fromBase64Url(jwk.d)),
+    tlv(ctx(0, true), oid(OID.prime256v1)),
+    tlv(ctx(1, true), bitString(point)),
+  );
+}
+
+/** SEC1 PEM (`EC PRIVATE KEY`) of an extractable P-256 private key. */
+export async function encodePrivateKeySec1Pem(key: CryptoKey): Promise<string> {
+  return encodePem(SEC1_LABEL, await encodePrivateKeySec1Der(key));
+}
+
+function curveName(curveOid: string): string {
+  switch (curveOid) {
+    case OID.secp384r1:
+      return "P-384";
+    case OID.secp521r1:
+      return "P-521";
+    default:
+      return `curve ${curveOid}`;
+  }
+}
+
+function notP256(found: string): EdgeError {
+  return new EdgeError(
+    "KEY_INVALID",
+    `Private key: expected ECDSA P-256, found ${found}`,
+  );
+}
+
+/** Facts read from a SEC1 structure before handing it to Web Crypto. */
+interface Sec1Parts {
+  d: Uint8Array;
+  curveOid?: string;
+  publicPoint?: Uint8Array;
+}
+
+function readSec1(der: Uint8Array): Sec1Parts {
+  const top = children(
+    expectTag(decodeOne(der), TAG.SEQUENCE, "ECPrivateKey").value,
+  );
+  const version = readInteger(expectTag(top[0], TAG.INTEGER, "version").value);
+  if (version !== 1n) {
+    throw new EdgeError(
+      "KEY_INVALID",
+      `EC private key: expected version 1, found ${version}`,
+    );
+  }
+  const raw = expectTag(top[1], TAG.OCTET_STRING, "privateKey").value;
+  const parts: Sec1Parts = { d: raw };
+  for (const el of top.slice(2)) {
+    if (el.tag === ctx(0, true)) {
+      const params = decodeOne(el.value);
+      if (params.tag !== TAG.OID) throw notP256("explicit curve parameters");
+      parts.curveOid = readOid(params.value);
+    } else if (el.tag === ctx(1, true)) {
+      const bits = expectTag(decodeOne(el.value), TAG.BIT_STRING, "publicKey");
+      parts.publicPoint = bits.value.subarray(1);
+    }
+  }
+  if (parts.curveOid !== undefined && parts.curveOid !== OID.prime256v1) {
+    throw notP256(curveName(parts.curveOid));
+  }
+  if (raw.length === 0 || raw.length > 32) {
+    throw notP256(`a ${raw.length}-byte private scalar`);
+  }
+  parts.d = new Uint8Array(32); // some writers drop leading zero bytes
+  parts.d.set(raw, 32 - raw.length);
+  return parts;
+}
+
+/**
+ * A minimal P-256 PKCS#8 PrivateKeyInfo holding only the scalar `d`; Web
+ * Crypto derives the public key, which we then compare with any embedded one.
+ */
+function scalarToPkcs8(d: Uint8Array): Uint8Array {
+  return seq(
+    integer(0),
+    seq(oid(OID.ecPublicKey), oid(OID.prime256v1)),
+    octetString(seq(integer(1), octetString(d))),
+  );
+}
+
+/** Check the PKCS#8 algorithm is EC P-256; returns the inner SEC1 DER. */
+function readPkcs8(der: Uint8Array): Uint8Array {
+  const top = children(
+    expectTag(decodeOne(der), TAG.SEQUENCE, "PrivateKeyInfo").value,
+  );
+  expectTag(top[0], TAG.INTEGER, "version");
+  const alg = children(
+    expectTag(top[1], TAG.SEQUENCE, "AlgorithmIdentifier").value,
+  );
+  const algOid = readOid(expectTag(alg[0], TAG.OID, "algorithm").value);
+  if (algOid !== OID.ecPublicKey) {
+    const names: Record<string, string> = {
+      [OID.rsaEncryption]: "RSA",
+      [OID.ed25519]: "Ed25519",
+    };
+    throw notP256(names[algOid] ?? `algorithm ${algOid}`);
+  }
+  if (alg[1]?.tag !== TAG.OID) throw notP256("explicit curve parameters");
+  const curve = readOid(alg[1].value);
+  if (curve !== OID.prime256v1) throw notP256(curveName(curve));
+  return expectTag(top[2], TAG.OCTET_STRING, "privateKey").value;
+}
+
+async function importScalar(
+  sec1: Sec1Parts,
+  extractable: boolean,
+): Promise<CryptoKeyPair> {
+  const pkcs8 = scalarToPkcs8(sec1.d);
+  let privateKey: CryptoKey;
+  let jwk: JsonWebKey;
+  try {
+    privateKey = await crypto.subtle.importKey(
+      "pkcs8",
+      pkcs8 as BufferSource,
+      EC_P256,
+      true,
+      ["sign"],
+    );
+    jwk = await crypto.subtle.exportKey("jwk", privateKey);
+  } catch (cause) {
+    throw new EdgeError("KEY_INVALID", "Private key: not a valid P-256 key", {
+      cause,
+    });
+  }
+  const point = concat(
+    Uint8Array.of(4),
+    fromBase64Url(jwk.x!),
+    fromBase64Url(jwk.y!),
+  );
+  if (sec1.publicPoint && !bytesEqual(sec1.publicPoint, point)) {
+    throw new EdgeError(
+      "KEY_INVALID",
+      "Private key: the embedded public key does not belong to the private key",
+    );
+  }
+  const publicKey = await crypto.subtle.importKey(
+    "jwk",
+    { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y },
+    EC_P256,
+    true,
+    ["verify"],
+  );
+  if (!extractable) {
+    privateKey = await crypto.subtle.importKey(
+      "pkcs8",
+      pkcs8 as BufferSource,
+      EC_P256,
+      false,
+      ["sign"],
+    );
+  }
+  return { privateKey, publicKey };
+}
+
+/**
+ * Load a P-256 private key from DER, PKCS#8 or SEC1 (told apart by the
+ * version field), and derive its public key. Throws `KEY_INVALID`.
+ */
+export async function parsePrivateKeyDer(
+  der: Uint8Array,
+  options: ParsePrivateKeyOptions = {},
+): Promise<CryptoKeyPair> {
+  const extractable = options.extractable ?? true;
+  try {
+    const top = children(decodeOne(der).value);
+    const version = readInteger(
+      expectTag(top[0], TAG.INTEGER, "version").value,
+    );
+    if (version === 1n) {
+      const parts = readSec1(der);
+      if (parts.curveOid === undefined) {
+        throw notP256("a SEC1 key without curve parameters");
+      }
+      return await importScalar(parts, extractable);
+    }
+    return await importScalar(readSec1(readPkcs8(der)), extractable);
+  } catch (err) {
+    if (err instanceof EdgeError) throw err;
+    throw new EdgeError(
+      "KEY_INVALID",
+      `Private key: malformed DER (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Load a P-256 private key from PEM: `PRIVATE KEY` (PKCS#8) or
+ * `EC PRIVATE KEY` (SEC1; a leading `EC PARAMETERS` block is skipped).
+ */
+export async function parsePrivateKey(
+  pem: string,
+  options: ParsePrivateKeyOptions = {},
+): Promise<CryptoKeyPair> {
+  const block = parsePemBlock(pem, [PKCS8_LABEL, SEC1_LABEL]);
+  const pair = await parsePrivateKeyDer(block.der, options);
+  return pair;
+}
+
+/**
+ * Public key of an extractable P-256 private key (or the public half of a
+ * pair). Throws `KEY_INVALID` for a non-extractable lone private key.
+ */
+export async function derivePublicKey(
+  key: CryptoKey | CryptoKeyPair,
+): Promise<CryptoKey> {
+  if ("publicKey" in key) return key.publicKey;
+  assertP256(key);
+  if (key.type === "public") return key;
+  const jwk = await exportJwk(key);
+  return await crypto.subtle.importKey(
+    "jwk",
+    { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y },
+    EC_P256,
+    true,
+    ["verify"],
+  );
+}
+
+/** SubjectPublicKeyInfo DER of a key (pair, public key or extractable private key). */
+export async function encodePublicKeySpkiDer(
+  key: CryptoKey | CryptoKeyPair,
+): Promise<Uint8Array> {
+  const pub = await derivePublicKey(key);
+  return new Uint8Array(await crypto.subtle.exportKey("spki", pub));
+}
+
+/** `PUBLIC KEY` PEM of a key. */
+export async function encodePublicKeyPem(
+  key: CryptoKey | CryptoKeyPair,
+): Promise<string> {
+  return encodePem(PUBLIC_KEY_LABEL, await encodePublicKeySpkiDer(key));
+}
+
+/** Import a P-256 public key from SubjectPublicKeyInfo DER (`KEY_INVALID`). */
+export async function parsePublicKeyDer(spki: Uint8Array): Promise<CryptoKey> {
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey(
+      "spki",
+      spki as BufferSource,
+      EC_P256,
+      true,
+      ["verify"],
+    );
+  } catch (cause) {
+    throw new EdgeError(
+      "KEY_INVALID",
+      "Public key: expected an ECDSA P-256 SubjectPublicKeyInfo",
+      { cause },
+    );
+  }
+  return key;
+}
+
+/** Import a `PUBLIC KEY` PEM. */
+export async function parsePublicKey(pem: string): Promise<CryptoKey> {
+  return await parsePublicKeyDer(parsePemBlock(pem, PUBLIC_KEY_LABEL).der);
+}
+
+/** Lowercase hex SHA-256 of the key's SubjectPublicKeyInfo DER. */
+export async function publicKeyFingerprint(
+  key: CryptoKey | CryptoKeyPair | Uint8Array,
+): Promise<string> {
+  const spki = key instanceof Uint8Array
+    ? key
+    : await encodePublicKeySpkiDer(key);
+  return await sha256Hex(spki);
+}
+
+/** Anything carrying a SubjectPublicKeyInfo (e.g. a parsed certificate). */
+export interface HasSpki {
+  /** SubjectPublicKeyInfo DER. */
+  spki: Uint8Array;
+}
+
+/** True when `key` is the key of `cert` (SPKI bytes compared). */
+export async function keyMatchesCertificate(
+  key: CryptoKey | CryptoKeyPair,
+  cert: HasSpki,
+): Promise<boolean> {
+  return bytesEqual(await encodePublicKeySpkiDer(key), cert.spki);
+}
+
+/** Throw `KEY_MISMATCH` unless `key` belongs to `cert`. */
+export async function assertKeyMatchesCertificate(
+  key: CryptoKey | CryptoKeyPair,
+  cert: HasSpki,
+  what = "certificate",
+): Promise<void> {
+  if (!(await keyMatchesCertificate(key, cert))) {
+    throw new EdgeError(
+      "KEY_MISMATCH",
+      `Private key does not match the public key of the ${what}`,
+    );
+  }
+}
