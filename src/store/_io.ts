@@ -126,6 +126,10 @@ export class UnitFiles {
         prevTmp = this.temp(name + PREV_SUFFIX);
         await this.fs.link(current, prevTmp);
         await this.fs.rename(prevTmp, this.prev(name));
+        // POSIX rename is a no-op when both names already link the same
+        // file (a crash between the two renames leaves prev == current),
+        // so the temp link may survive it: remove it.
+        await this.#removeQuietly(prevTmp);
         prevTmp = undefined;
       } else if (now.kind === "bad") {
         // Never make a corrupt file the fallback; keep it for forensics.

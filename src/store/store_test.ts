@@ -316,3 +316,15 @@ Deno.test("a failing rename leaves the previous value readable and no temp files
   assertEquals(await entries(dir), ["x", "x.prev"]);
   assertEquals(dec(await store.read("x")), "v2");
 });
+
+Deno.test("a crash that left .prev and the current name on one file leaves no temp link behind", async () => {
+  const dir = await tempDir();
+  const store = await openStore(dir);
+  await store.write("value1", enc("one"));
+  // What a kill between "rename prev.tmp → prev" and "rename tmp → current" leaves.
+  await Deno.remove(`${dir}/value1.prev`).catch(() => {});
+  await Deno.link(`${dir}/value1`, `${dir}/value1.prev`);
+  await store.write("value1", enc("two"));
+  assertEquals(dec(await store.read("value1")), "two");
+  assertEquals(await entries(dir), ["value1", "value1.prev"]);
+});
