@@ -5,8 +5,10 @@
  * Internal to `chain.ts`.
  * @module
  */
+import { bytesEqual } from "./_bytes.ts";
 import { ChainError } from "./_chain_error.ts";
-import { isSelfIssued, sameName } from "./_chain_rules.ts";
+import { isSelfIssued } from "./_chain_rules.ts";
+import { sameName } from "./_name.ts";
 import { x509 } from "./_x509.ts";
 
 /** Longest accepted path, leaf and trust anchor included. */
@@ -19,10 +21,8 @@ const MAX_PATHS = 16;
 const MAX_STEPS = 1000;
 
 function sameCert(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
-  if (a === b) return true;
-  const x = new Uint8Array(a.rawData);
-  const y = new Uint8Array(b.rawData);
-  return x.length === y.length && x.every((v, i) => v === y[i]);
+  return a === b ||
+    bytesEqual(new Uint8Array(a.rawData), new Uint8Array(b.rawData));
 }
 
 function keyIdMatches(

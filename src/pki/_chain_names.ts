@@ -5,33 +5,32 @@
  * names (RDN prefix). Internal to `chain.ts`.
  * @module
  */
+import { bytesEqual } from "./_bytes.ts";
+import { OID } from "./_der.ts";
 import {
-  type GeneralNameValue,
+  type GeneralName,
   type GeneralSubtree,
-  ia5,
-  type NameConstraints,
-  nameRdns,
+  ia5Text,
+  type NameConstraintSubtrees,
   parseGeneralNames,
   parseNameConstraints,
-} from "./_chain_der.ts";
+} from "./_general_names.ts";
+import { isEmptyName, nameRdns } from "./_name.ts";
 import type { x509 } from "./_x509.ts";
-
-const SAN_OID = "2.5.29.17";
-const NC_OID = "2.5.29.30";
 
 /** The NameConstraints of a CA certificate, or undefined without one. */
 export function nameConstraintsOf(
   cert: x509.X509Certificate,
-): NameConstraints | undefined {
-  const ext = cert.getExtension(NC_OID);
+): NameConstraintSubtrees | undefined {
+  const ext = cert.getExtension(OID.nameConstraints);
   return ext ? parseNameConstraints(new Uint8Array(ext.value)) : undefined;
 }
 
 /** The subject alternative names of a certificate (empty without a SAN). */
 export function subjectAltNames(
   cert: x509.X509Certificate,
-): GeneralNameValue[] {
-  const ext = cert.getExtension(SAN_OID);
+): GeneralName[] {
+  const ext = cert.getExtension(OID.subjectAltName);
   return ext ? parseGeneralNames(new Uint8Array(ext.value)) : [];
 }
 
@@ -48,18 +47,19 @@ function cnAsDns(cert: x509.X509Certificate): string | undefined {
 function namesOf(
   cert: x509.X509Certificate,
   isLeaf: boolean,
-): GeneralNameValue[] {
+): GeneralName[] {
   const names = subjectAltNames(cert);
-  const subject = new Uint8Array(cert.subjectName.toArrayBuffer());
-  if (nameRdns(subject).length > 0) {
-    names.push({ kind: "dirName", bytes: subject });
+  if (!isEmptyName(cert.subjectName)) {
+    const subject = new Uint8Array(cert.subjectName.toArrayBuffer());
+    names.push({ kind: "dirName", bytes: subject, raw: subject });
   }
   // OpenSSL also checks a leaf's hostname-like CN when it has no DNS SAN.
   const cn = isLeaf && !names.some((n) => n.kind === "dns")
     ? cnAsDns(cert)
     : undefined;
   if (cn) {
-    names.push({ kind: "dns", bytes: new TextEncoder().encode(cn) });
+    const bytes = new TextEncoder().encode(cn);
+    names.push({ kind: "dns", bytes, raw: bytes });
   }
   return names;
 }
@@ -77,7 +77,8 @@ function uriHost(uri: string): string | undefined {
   return m && m[1] !== "" ? m[1] : undefined;
 }
 
-function uriMatch(host: string, base: string): boolean {
+/** `host` is `base`, or (when `base` starts with ".") a subdomain of it. */
+function hostMatch(host: string, base: string): boolean {
   return base.startsWith(".")
     ? host.length > base.length && host.endsWith(base)
     : host === base;
@@ -91,11 +92,7 @@ function emailMatch(email: string, base: string): boolean {
     return email.slice(0, at) === base.slice(0, bat) &&
       email.slice(at + 1).toLowerCase() === base.slice(bat + 1).toLowerCase();
   }
-  const domain = email.slice(at + 1).toLowerCase();
-  const b = base.toLowerCase();
-  return b.startsWith(".")
-    ? domain.length > b.length && domain.endsWith(b)
-    : domain === b;
+  return hostMatch(email.slice(at + 1).toLowerCase(), base.toLowerCase());
 }
 
 function ipMatch(ip: Uint8Array, base: Uint8Array): boolean {
@@ -111,28 +108,28 @@ function dirMatch(name: Uint8Array, base: Uint8Array): boolean {
   const have = nameRdns(name);
   const want = nameRdns(base);
   return want.length <= have.length &&
-    want.every((rdn, i) =>
-      rdn.length === have[i].length && rdn.every((b, j) => b === have[i][j])
-    );
+    want.every((rdn, i) => bytesEqual(rdn, have[i]));
 }
 
 /** Does `name` fall within `base`? Throws for kinds we cannot compare. */
-function matches(name: GeneralNameValue, base: GeneralNameValue): boolean {
+function matches(name: GeneralName, base: GeneralName): boolean {
   switch (name.kind) {
     case "dns":
       return dnsMatch(
-        ia5(name.bytes).toLowerCase(),
-        ia5(base.bytes).toLowerCase(),
+        ia5Text(name.bytes).toLowerCase(),
+        ia5Text(base.bytes).toLowerCase(),
       );
     case "uri": {
-      const host = uriHost(ia5(name.bytes));
+      const host = uriHost(ia5Text(name.bytes));
       if (host === undefined) {
-        throw new Error(`URI ${JSON.stringify(ia5(name.bytes))} has no host`);
+        throw new Error(
+          `URI ${JSON.stringify(ia5Text(name.bytes))} has no host`,
+        );
       }
-      return uriMatch(host.toLowerCase(), ia5(base.bytes).toLowerCase());
+      return hostMatch(host.toLowerCase(), ia5Text(base.bytes).toLowerCase());
     }
     case "email":
-      return emailMatch(ia5(name.bytes), ia5(base.bytes));
+      return emailMatch(ia5Text(name.bytes), ia5Text(base.bytes));
     case "ip":
       return ipMatch(name.bytes, base.bytes);
     case "dirName":
@@ -142,10 +139,10 @@ function matches(name: GeneralNameValue, base: GeneralNameValue): boolean {
   }
 }
 
-function show(n: GeneralNameValue): string {
+function show(n: GeneralName): string {
   if (n.kind === "ip") return `ip:${[...n.bytes].join(".")}`;
   if (n.kind === "dirName") return "directory name";
-  return `${n.kind}:${JSON.stringify(ia5(n.bytes))}`;
+  return `${n.kind}:${JSON.stringify(ia5Text(n.bytes))}`;
 }
 
 function checkSubtree(st: GeneralSubtree): void {
@@ -161,7 +158,7 @@ function checkSubtree(st: GeneralSubtree): void {
 export function nameConstraintViolation(
   cert: x509.X509Certificate,
   isLeaf: boolean,
-  nc: NameConstraints,
+  nc: NameConstraintSubtrees,
 ): string | undefined {
   try {
     for (const name of namesOf(cert, isLeaf)) {

@@ -7,6 +7,9 @@
  */
 import { fail } from "./_chain_error.ts";
 import { nameConstraintsOf, nameConstraintViolation } from "./_chain_names.ts";
+import { OID } from "./_der.ts";
+import { EKU_OIDS } from "./_extensions.ts";
+import { sameName } from "./_name.ts";
 import { x509 } from "./_x509.ts";
 
 /** Purposes a chain can be checked for (OpenSSL `sslclient`/`sslserver`). */
@@ -21,11 +24,6 @@ export interface PathRules {
   purpose: ChainPurpose;
 }
 
-const EKU_OID: Record<Exclude<ChainPurpose, "any">, string> = {
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-  clientAuth: "1.3.6.1.5.5.7.3.2",
-};
-
 /** Leaf keyUsage bits OpenSSL accepts per purpose (any one suffices). */
 const KU = x509.KeyUsageFlags;
 const LEAF_KU: Record<ChainPurpose, number> = {
@@ -39,14 +37,14 @@ const LEAF_KU: Record<ChainPurpose, number> = {
  * as OpenSSL does); any other critical extension rejects the certificate.
  */
 const KNOWN_CRITICAL = new Set([
-  "2.5.29.15", // keyUsage
-  "2.5.29.17", // subjectAltName
-  "2.5.29.19", // basicConstraints
-  "2.5.29.30", // nameConstraints
+  OID.keyUsage,
+  OID.subjectAltName,
+  OID.basicConstraints,
+  OID.nameConstraints,
+  OID.extKeyUsage,
   "2.5.29.32", // certificatePolicies
   "2.5.29.33", // policyMappings
   "2.5.29.36", // policyConstraints
-  "2.5.29.37", // extKeyUsage
   "2.5.29.54", // inhibitAnyPolicy
 ]);
 
@@ -61,14 +59,6 @@ function keyUsage(c: x509.X509Certificate) {
 /** True when subject and issuer names are the same (RFC 5280 "self-issued"). */
 export function isSelfIssued(c: x509.X509Certificate): boolean {
   return sameName(c.subjectName, c.issuerName);
-}
-
-/** Compare two Names by DER, falling back to case-insensitive text. */
-export function sameName(a: x509.Name, b: x509.Name): boolean {
-  const x = new Uint8Array(a.toArrayBuffer());
-  const y = new Uint8Array(b.toArrayBuffer());
-  if (x.length === y.length && x.every((v, i) => v === y[i])) return true;
-  return a.toString().toLowerCase() === b.toString().toLowerCase();
 }
 
 function checkExtensions(
@@ -132,7 +122,7 @@ function checkExtensions(
     }
     if (purpose !== "any") {
       const eku = c.getExtension(x509.ExtendedKeyUsageExtension);
-      if (eku && !eku.usages.map(String).includes(EKU_OID[purpose])) {
+      if (eku && !eku.usages.map(String).includes(EKU_OIDS[purpose])) {
         fail(
           "ext_key_usage",
           chain,

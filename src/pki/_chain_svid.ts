@@ -7,8 +7,8 @@
  * @module
  */
 import { fail } from "./_chain_error.ts";
-import { ia5 } from "./_chain_der.ts";
 import { subjectAltNames } from "./_chain_names.ts";
+import { ia5Text } from "./_general_names.ts";
 import { x509 } from "./_x509.ts";
 
 /**
@@ -21,7 +21,7 @@ export function checkSvidLeaf(
 ): string {
   const leaf = chain[0];
   const uris = subjectAltNames(leaf).filter((n) => n.kind === "uri").map((n) =>
-    ia5(n.bytes)
+    ia5Text(n.bytes)
   );
   if (uris.length !== 1) {
     fail(

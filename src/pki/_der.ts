@@ -1,10 +1,13 @@
 /**
- * A tiny DER reader/writer for the few structures `@peculiar/x509` does not
- * build for us: SEC1 `ECPrivateKey` (RFC 5915), PKCS#8 wrapping, and the
- * NameConstraints / CRL number extension values. Single-byte tags only.
+ * The one DER reader/writer of `src/pki`, for what `@peculiar/x509` does
+ * not do for us: SEC1 `ECPrivateKey` (RFC 5915), PKCS#8 wrapping, the
+ * NameConstraints / CRL number extension values, and the GeneralNames the
+ * chain verifier reads itself. Strict: single-byte tags, minimal lengths.
  * Internal: not exported from `mod.ts`.
  * @module
  */
+
+import { concat } from "./_bytes.ts";
 
 /** Universal and context tags used here. */
 export const TAG = {
@@ -108,16 +111,7 @@ function encodeLength(n: number): Uint8Array {
 /** Encode a TLV from a tag and content parts. */
 export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
   const len = content.reduce((n, c) => n + c.length, 0);
-  const lenBytes = encodeLength(len);
-  const out = new Uint8Array(1 + lenBytes.length + len);
-  out[0] = tag;
-  out.set(lenBytes, 1);
-  let off = 1 + lenBytes.length;
-  for (const c of content) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(Uint8Array.of(tag), encodeLength(len), ...content);
 }
 
 /** SEQUENCE of the given encoded elements. */
@@ -212,6 +206,12 @@ export const OID = {
   secp521r1: "1.3.132.0.35",
   rsaEncryption: "1.2.840.113549.1.1.1",
   ed25519: "1.3.101.112",
-  nameConstraints: "2.5.29.30",
+  subjectKeyId: "2.5.29.14",
+  keyUsage: "2.5.29.15",
+  subjectAltName: "2.5.29.17",
+  basicConstraints: "2.5.29.19",
   crlNumber: "2.5.29.20",
+  nameConstraints: "2.5.29.30",
+  authorityKeyId: "2.5.29.35",
+  extKeyUsage: "2.5.29.37",
 } as const;

@@ -1,22 +1,20 @@
 /**
- * Extension building and reading shared by CSRs and certificates: SANs,
- * key usages, extended key usages and URI/DNS name constraints (RFC 5280
- * §4.2.1.10, hand-encoded with `_der.ts`).
+ * Extension building and reading shared by CSRs, certificates and CRLs:
+ * SANs, key usages, extended key usages, basic constraints, key identifiers
+ * and URI/DNS name constraints (RFC 5280 §4.2.1.10, hand-encoded with
+ * `_der.ts`, read with `_general_names.ts`).
  * Internal: not exported from `mod.ts`.
  * @module
  */
-import {
-  children,
-  ctx,
-  decodeOne,
-  expectTag,
-  ia5String,
-  OID,
-  seq,
-  TAG,
-  tlv,
-} from "./_der.ts";
 import { toHex } from "./_bytes.ts";
+import { ctx, ia5String, OID, seq, tlv } from "./_der.ts";
+import {
+  type GeneralName,
+  ia5Text,
+  ipText,
+  parseGeneralNames,
+  parseNameConstraints,
+} from "./_general_names.ts";
 import { x509 } from "./_x509.ts";
 
 /** Extended key usages edge-runtime requests and issues. */
@@ -92,14 +90,10 @@ export function buildSan(
 /** Read SANs from a SAN extension (or empty lists when absent). */
 export function readSan(ext: x509.Extension | null): SubjectAltNames {
   const out: SubjectAltNames = { dnsNames: [], ipAddresses: [], uris: [] };
-  if (!ext) return out;
-  const san = new x509.SubjectAlternativeNameExtension(
-    new Uint8Array(ext.rawData),
-  );
-  for (const n of san.names.items) {
-    if (n.type === "dns") out.dnsNames.push(n.value);
-    else if (n.type === "ip") out.ipAddresses.push(n.value);
-    else if (n.type === "url") out.uris.push(n.value);
+  for (const n of ext ? parseGeneralNames(new Uint8Array(ext.value)) : []) {
+    if (n.kind === "dns") out.dnsNames.push(ia5Text(n.bytes));
+    else if (n.kind === "ip") out.ipAddresses.push(ipText(n.bytes));
+    else if (n.kind === "uri") out.uris.push(ia5Text(n.bytes));
   }
   return out;
 }
@@ -198,31 +192,17 @@ export function buildNameConstraints(
   return new x509.Extension(OID.nameConstraints, true, value as BufferSource);
 }
 
-function readSubtrees(value: Uint8Array): ConstraintName[] {
-  const out: ConstraintName[] = [];
-  for (const subtree of children(value)) {
-    const base =
-      children(expectTag(subtree, TAG.SEQUENCE, "GeneralSubtree").value)[0];
-    if (!base) continue;
-    const text = new TextDecoder().decode(base.value);
-    switch (base.tag) {
-      case ctx(6, false):
-        out.push({ type: "uri", value: text });
-        break;
-      case ctx(2, false):
-        out.push({ type: "dns", value: text });
-        break;
-      case ctx(1, false):
-        out.push({ type: "email", value: text });
-        break;
-      case ctx(7, false):
-        out.push({ type: "ip", value: toHex(base.value) });
-        break;
-      default:
-        out.push({ type: "other", value: toHex(base.raw) });
-    }
+function constraintName(n: GeneralName): ConstraintName {
+  switch (n.kind) {
+    case "uri":
+    case "dns":
+    case "email":
+      return { type: n.kind, value: ia5Text(n.bytes) };
+    case "ip":
+      return { type: "ip", value: toHex(n.bytes) };
+    default:
+      return { type: "other", value: toHex(n.raw) };
   }
-  return out;
 }
 
 /** Parse a NameConstraints extension value. */
@@ -230,18 +210,38 @@ export function readNameConstraints(
   ext: x509.Extension | null,
 ): NameConstraints | undefined {
   if (!ext) return undefined;
-  const top = decodeOne(new Uint8Array(ext.value));
-  const out: NameConstraints = { permitted: [], excluded: [] };
-  for (
-    const part of children(
-      expectTag(top, TAG.SEQUENCE, "NameConstraints").value,
-    )
-  ) {
-    if (part.tag === ctx(0, true)) {
-      out.permitted.push(...readSubtrees(part.value));
-    } else if (part.tag === ctx(1, true)) {
-      out.excluded.push(...readSubtrees(part.value));
-    }
-  }
-  return out;
+  const nc = parseNameConstraints(new Uint8Array(ext.value));
+  return {
+    permitted: nc.permitted.map((s) => constraintName(s.base)),
+    excluded: nc.excluded.map((s) => constraintName(s.base)),
+  };
+}
+
+/** basicConstraints of a certificate or CSR, when present. */
+export function readBasicConstraints(
+  ext: x509.Extension | null,
+): x509.BasicConstraintsExtension | undefined {
+  return ext
+    ? new x509.BasicConstraintsExtension(new Uint8Array(ext.rawData))
+    : undefined;
+}
+
+/** SubjectKeyIdentifier as lowercase hex, when present. */
+export function readSubjectKeyId(
+  ext: x509.Extension | null,
+): string | undefined {
+  return ext
+    ? new x509.SubjectKeyIdentifierExtension(new Uint8Array(ext.rawData))
+      .keyId.toLowerCase()
+    : undefined;
+}
+
+/** AuthorityKeyIdentifier keyIdentifier as lowercase hex, when present. */
+export function readAuthorityKeyId(
+  ext: x509.Extension | null,
+): string | undefined {
+  return ext
+    ? new x509.AuthorityKeyIdentifierExtension(new Uint8Array(ext.rawData))
+      .keyId?.toLowerCase()
+    : undefined;
 }

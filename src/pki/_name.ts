@@ -1,9 +1,12 @@
 /**
- * Distinguished names: building from a {@link SubjectInput} and reading
- * CN/O back. Internal; the public types are re-exported by `csr.ts`.
+ * Distinguished names: building from a {@link SubjectInput}, reading CN/O
+ * back, comparing names and splitting them into RDNs. Internal; the public
+ * types are re-exported by `csr.ts`.
  * @module
  */
 import { EdgeError } from "../errors.ts";
+import { bytesEqual } from "./_bytes.ts";
+import { children, decodeOne, expectTag, TAG } from "./_der.ts";
 import { x509 } from "./_x509.ts";
 
 /** Subject attributes by short name; `O` and `OU` may repeat. */
@@ -53,6 +56,20 @@ export function buildName(subject: SubjectInput | undefined): x509.Name {
 /** True when the DER of a Name is the empty SEQUENCE. */
 export function isEmptyName(name: x509.Name): boolean {
   return name.toArrayBuffer().byteLength <= 2;
+}
+
+/** Compare two Names by DER, falling back to case-insensitive text. */
+export function sameName(a: x509.Name, b: x509.Name): boolean {
+  const x = new Uint8Array(a.toArrayBuffer());
+  const y = new Uint8Array(b.toArrayBuffer());
+  return bytesEqual(x, y) ||
+    a.toString().toLowerCase() === b.toString().toLowerCase();
+}
+
+/** The RDN SETs of a Name (its DER), each as its whole encoding. */
+export function nameRdns(der: Uint8Array): Uint8Array[] {
+  return children(expectTag(decodeOne(der), TAG.SEQUENCE, "Name").value)
+    .map((t) => t.raw);
 }
 
 /** The readable pieces of a Name. */

@@ -11,33 +11,26 @@
  */
 import { EdgeError } from "../errors.ts";
 import { concat } from "./_bytes.ts";
+import { children, decodeOne, OID } from "./_der.ts";
 import {
+  type KeyUsageName,
   type NameConstraints,
+  readAuthorityKeyId,
+  readBasicConstraints,
   readEku,
   readKeyUsage,
   readNameConstraints,
   readSan,
+  readSubjectKeyId,
 } from "./_extensions.ts";
-import type { KeyUsageName } from "./_extensions.ts";
 import { readName } from "./_name.ts";
 import { x509 } from "./_x509.ts";
-import { children, decodeOne } from "./_der.ts";
 import { encodePem, encodePemBlocks, parsePemBlocks } from "./pem.ts";
 
 export type { ConstraintName, NameConstraints } from "./_extensions.ts";
 
 /** PEM label of certificates. */
 export const CERTIFICATE_LABEL = "CERTIFICATE";
-
-const OID = {
-  san: "2.5.29.17",
-  eku: "2.5.29.37",
-  bc: "2.5.29.19",
-  ku: "2.5.29.15",
-  ski: "2.5.29.14",
-  aki: "2.5.29.35",
-  nc: "2.5.29.30",
-};
 
 /** A parsed certificate: everything callers need, no library types. */
 export interface Certificate {
@@ -104,12 +97,7 @@ export function parseCertificateDer(der: Uint8Array): Certificate {
   try {
     const subject = readName(cert.subjectName);
     const issuer = readName(cert.issuerName);
-    const bcExt = cert.getExtension(OID.bc);
-    const bc = bcExt
-      ? new x509.BasicConstraintsExtension(new Uint8Array(bcExt.rawData))
-      : undefined;
-    const skiExt = cert.getExtension(OID.ski);
-    const akiExt = cert.getExtension(OID.aki);
+    const bc = readBasicConstraints(cert.getExtension(OID.basicConstraints));
     return {
       der: new Uint8Array(der),
       serialHex: cert.serialNumber.toLowerCase(),
@@ -121,22 +109,16 @@ export function parseCertificateDer(der: Uint8Array): Certificate {
       issuerDer: issuer.der,
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
-      ...readSan(cert.getExtension(OID.san)),
+      ...readSan(cert.getExtension(OID.subjectAltName)),
       isCa: bc?.ca ?? false,
       pathLength: bc?.ca ? bc.pathLength : undefined,
-      keyUsages: readKeyUsage(cert.getExtension(OID.ku)),
-      extKeyUsages: readEku(cert.getExtension(OID.eku)),
-      nameConstraints: readNameConstraints(cert.getExtension(OID.nc)),
-      subjectKeyId: skiExt
-        ? new x509.SubjectKeyIdentifierExtension(new Uint8Array(skiExt.rawData))
-          .keyId.toLowerCase()
-        : undefined,
-      authorityKeyId: akiExt
-        ? new x509.AuthorityKeyIdentifierExtension(
-          new Uint8Array(akiExt.rawData),
-        )
-          .keyId?.toLowerCase()
-        : undefined,
+      keyUsages: readKeyUsage(cert.getExtension(OID.keyUsage)),
+      extKeyUsages: readEku(cert.getExtension(OID.extKeyUsage)),
+      nameConstraints: readNameConstraints(
+        cert.getExtension(OID.nameConstraints),
+      ),
+      subjectKeyId: readSubjectKeyId(cert.getExtension(OID.subjectKeyId)),
+      authorityKeyId: readAuthorityKeyId(cert.getExtension(OID.authorityKeyId)),
       criticalExtensions: Array.from(cert.extensions).filter((e) => e.critical)
         .map((e) => e.type),
       spki: new Uint8Array(cert.publicKey.rawData),

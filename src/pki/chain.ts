@@ -33,9 +33,10 @@ export type { ChainFailureReason } from "./_chain_error.ts";
 export type { ChainPurpose } from "./_chain_rules.ts";
 export { MAX_CHAIN_LENGTH } from "./_chain_build.ts";
 
-/** A certificate as an object, PEM text or DER bytes. */
+/** A certificate as an object (ours or the library's), PEM text or DER bytes. */
 export type CertificateInput =
   | x509.X509Certificate
+  | { readonly der: Uint8Array }
   | string
   | Uint8Array
   | ArrayBuffer;
@@ -83,9 +84,10 @@ function toCertificate(
   what = "certificate",
 ): x509.X509Certificate {
   if (input instanceof x509.X509Certificate) return input;
+  const raw = typeof input === "object" && "der" in input ? input.der : input;
   try {
     return new x509.X509Certificate(
-      input instanceof Uint8Array ? input.slice().buffer : input,
+      raw instanceof Uint8Array ? raw.slice().buffer : raw,
     );
   } catch (err) {
     throw new EdgeError(

@@ -26,6 +26,7 @@ import {
   readInteger,
   TAG,
 } from "./_der.ts";
+import { readAuthorityKeyId } from "./_extensions.ts";
 import { readName } from "./_name.ts";
 import { ECDSA_P256, x509 } from "./_x509.ts";
 import type { Certificate, CertificateIssuer } from "./certificate.ts";
@@ -182,7 +183,6 @@ export function parseCrlDer(der: Uint8Array): Crl {
   try {
     const issuer = readName(crl.issuerName);
     const numExt = crl.getExtension(OID.crlNumber);
-    const akiExt = crl.getExtension("2.5.29.35");
     return {
       der: new Uint8Array(der),
       issuer: issuer.text,
@@ -199,12 +199,7 @@ export function parseCrlDer(der: Uint8Array): Crl {
             .value,
         )
         : undefined,
-      authorityKeyId: akiExt
-        ? new x509.AuthorityKeyIdentifierExtension(
-          new Uint8Array(akiExt.rawData),
-        )
-          .keyId?.toLowerCase()
-        : undefined,
+      authorityKeyId: readAuthorityKeyId(crl.getExtension(OID.authorityKeyId)),
       revoked: Array.from(crl.entries, (e) => ({
         serialHex: e.serialNumber.toLowerCase(),
         revokedAt: e.revocationDate,

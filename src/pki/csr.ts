@@ -15,10 +15,12 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
+import { OID } from "./_der.ts";
 import {
   buildEku,
   buildSan,
   type ExtKeyUsageName,
+  readBasicConstraints,
   readEku,
   readSan,
 } from "./_extensions.ts";
@@ -37,10 +39,6 @@ export type { SubjectFields, SubjectInput } from "./_name.ts";
 
 /** PEM label of CSRs. */
 export const CSR_LABEL = "CERTIFICATE REQUEST";
-
-const OID_SAN = "2.5.29.17";
-const OID_EKU = "2.5.29.37";
-const OID_BC = "2.5.29.19";
 
 /** Options of {@link createCsr}. */
 export interface CreateCsrOptions {
@@ -169,11 +167,8 @@ export async function parseCsrDer(
   }
   try {
     const name = readName(req.subjectName);
-    const san = readSan(req.getExtension(OID_SAN));
-    const bcExt = req.getExtension(OID_BC);
-    const bc = bcExt
-      ? new x509.BasicConstraintsExtension(new Uint8Array(bcExt.rawData))
-      : undefined;
+    const san = readSan(req.getExtension(OID.subjectAltName));
+    const bc = readBasicConstraints(req.getExtension(OID.basicConstraints));
     return {
       der: new Uint8Array(der),
       subject: name.text,
@@ -181,7 +176,7 @@ export async function parseCsrDer(
       commonName: name.commonName,
       organizations: name.organizations,
       ...san,
-      extKeyUsages: readEku(req.getExtension(OID_EKU)),
+      extKeyUsages: readEku(req.getExtension(OID.extKeyUsage)),
       ca: bc?.ca ? { pathLength: bc.pathLength } : undefined,
       spki,
       publicKey,

@@ -14,21 +14,11 @@
 import { EdgeError } from "../errors.ts";
 import { bytesEqual, concat, fromBase64Url, sha256Hex } from "./_bytes.ts";
 import {
-  bitString,
-  children,
-  ctx,
-  decodeOne,
-  expectTag,
-  integer,
-  octetString,
-  OID,
-  oid,
-  readInteger,
-  readOid,
-  seq,
-  TAG,
-  tlv,
-} from "./_der.ts";
+  encodeSec1Der,
+  readPrivateKeyDer,
+  scalarToPkcs8,
+  type Sec1Parts,
+} from "./_sec1.ts";
 import { encodePem, parsePemBlock } from "./pem.ts";
 
 /** Web Crypto parameters of the one key type edge-runtime uses. */
@@ -85,6 +75,22 @@ async function exportJwk(key: CryptoKey): Promise<JsonWebKey> {
   return await crypto.subtle.exportKey("jwk", key);
 }
 
+/** Uncompressed public point (`04 || x || y`) of a P-256 JWK. */
+function jwkPoint(jwk: JsonWebKey): Uint8Array {
+  return concat(Uint8Array.of(4), fromBase64Url(jwk.x!), fromBase64Url(jwk.y!));
+}
+
+/** The public half of a P-256 JWK as an extractable verify key. */
+async function importPublicJwk(jwk: JsonWebKey): Promise<CryptoKey> {
+  return await crypto.subtle.importKey(
+    "jwk",
+    { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y },
+    EC_P256,
+    true,
+    ["verify"],
+  );
+}
+
 /** PKCS#8 DER of an extractable P-256 private key. */
 export async function encodePrivateKeyPkcs8Der(
   key: CryptoKey,
@@ -109,116 +115,12 @@ export async function encodePrivateKeySec1Der(
 ): Promise<Uint8Array> {
   const jwk = await exportJwk(key);
   if (!jwk.d) throw new EdgeError("KEY_INVALID", "Expected a private key");
-  const point = concat(
-    Uint8Array.of(4),
-    fromBase64Url(jwk.x!),
-    fromBase64Url(jwk.y!),
-  );
-  return seq(
-    integer(1),
-    octetString(fromBase64Url(jwk.d)),
-    tlv(ctx(0, true), oid(OID.prime256v1)),
-    tlv(ctx(1, true), bitString(point)),
-  );
+  return encodeSec1Der(fromBase64Url(jwk.d), jwkPoint(jwk));
 }
 
 /** SEC1 PEM (`EC PRIVATE KEY`) of an extractable P-256 private key. */
 export async function encodePrivateKeySec1Pem(key: CryptoKey): Promise<string> {
   return encodePem(SEC1_LABEL, await encodePrivateKeySec1Der(key));
-}
-
-function curveName(curveOid: string): string {
-  switch (curveOid) {
-    case OID.secp384r1:
-      return "P-384";
-    case OID.secp521r1:
-      return "P-521";
-    default:
-      return `curve ${curveOid}`;
-  }
-}
-
-function notP256(found: string): EdgeError {
-  return new EdgeError(
-    "KEY_INVALID",
-    `Private key: expected ECDSA P-256, found ${found}`,
-  );
-}
-
-/** Facts read from a SEC1 structure before handing it to Web Crypto. */
-interface Sec1Parts {
-  d: Uint8Array;
-  curveOid?: string;
-  publicPoint?: Uint8Array;
-}
-
-function readSec1(der: Uint8Array): Sec1Parts {
-  const top = children(
-    expectTag(decodeOne(der), TAG.SEQUENCE, "ECPrivateKey").value,
-  );
-  const version = readInteger(expectTag(top[0], TAG.INTEGER, "version").value);
-  if (version !== 1n) {
-    throw new EdgeError(
-      "KEY_INVALID",
-      `EC private key: expected version 1, found ${version}`,
-    );
-  }
-  const raw = expectTag(top[1], TAG.OCTET_STRING, "privateKey").value;
-  const parts: Sec1Parts = { d: raw };
-  for (const el of top.slice(2)) {
-    if (el.tag === ctx(0, true)) {
-      const params = decodeOne(el.value);
-      if (params.tag !== TAG.OID) throw notP256("explicit curve parameters");
-      parts.curveOid = readOid(params.value);
-    } else if (el.tag === ctx(1, true)) {
-      const bits = expectTag(decodeOne(el.value), TAG.BIT_STRING, "publicKey");
-      parts.publicPoint = bits.value.subarray(1);
-    }
-  }
-  if (parts.curveOid !== undefined && parts.curveOid !== OID.prime256v1) {
-    throw notP256(curveName(parts.curveOid));
-  }
-  if (raw.length === 0 || raw.length > 32) {
-    throw notP256(`a ${raw.length}-byte private scalar`);
-  }
-  parts.d = new Uint8Array(32); // some writers drop leading zero bytes
-  parts.d.set(raw, 32 - raw.length);
-  return parts;
-}
-
-/**
- * A minimal P-256 PKCS#8 PrivateKeyInfo holding only the scalar `d`; Web
- * Crypto derives the public key, which we then compare with any embedded one.
- */
-function scalarToPkcs8(d: Uint8Array): Uint8Array {
-  return seq(
-    integer(0),
-    seq(oid(OID.ecPublicKey), oid(OID.prime256v1)),
-    octetString(seq(integer(1), octetString(d))),
-  );
-}
-
-/** Check the PKCS#8 algorithm is EC P-256; returns the inner SEC1 DER. */
-function readPkcs8(der: Uint8Array): Uint8Array {
-  const top = children(
-    expectTag(decodeOne(der), TAG.SEQUENCE, "PrivateKeyInfo").value,
-  );
-  expectTag(top[0], TAG.INTEGER, "version");
-  const alg = children(
-    expectTag(top[1], TAG.SEQUENCE, "AlgorithmIdentifier").value,
-  );
-  const algOid = readOid(expectTag(alg[0], TAG.OID, "algorithm").value);
-  if (algOid !== OID.ecPublicKey) {
-    const names: Record<string, string> = {
-      [OID.rsaEncryption]: "RSA",
-      [OID.ed25519]: "Ed25519",
-    };
-    throw notP256(names[algOid] ?? `algorithm ${algOid}`);
-  }
-  if (alg[1]?.tag !== TAG.OID) throw notP256("explicit curve parameters");
-  const curve = readOid(alg[1].value);
-  if (curve !== OID.prime256v1) throw notP256(curveName(curve));
-  return expectTag(top[2], TAG.OCTET_STRING, "privateKey").value;
 }
 
 async function importScalar(
@@ -242,24 +144,13 @@ async function importScalar(
       cause,
     });
   }
-  const point = concat(
-    Uint8Array.of(4),
-    fromBase64Url(jwk.x!),
-    fromBase64Url(jwk.y!),
-  );
-  if (sec1.publicPoint && !bytesEqual(sec1.publicPoint, point)) {
+  if (sec1.publicPoint && !bytesEqual(sec1.publicPoint, jwkPoint(jwk))) {
     throw new EdgeError(
       "KEY_INVALID",
       "Private key: the embedded public key does not belong to the private key",
     );
   }
-  const publicKey = await crypto.subtle.importKey(
-    "jwk",
-    { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y },
-    EC_P256,
-    true,
-    ["verify"],
-  );
+  const publicKey = await importPublicJwk(jwk);
   if (!extractable) {
     privateKey = await crypto.subtle.importKey(
       "pkcs8",
@@ -282,18 +173,7 @@ export async function parsePrivateKeyDer(
 ): Promise<CryptoKeyPair> {
   const extractable = options.extractable ?? true;
   try {
-    const top = children(decodeOne(der).value);
-    const version = readInteger(
-      expectTag(top[0], TAG.INTEGER, "version").value,
-    );
-    if (version === 1n) {
-      const parts = readSec1(der);
-      if (parts.curveOid === undefined) {
-        throw notP256("a SEC1 key without curve parameters");
-      }
-      return await importScalar(parts, extractable);
-    }
-    return await importScalar(readSec1(readPkcs8(der)), extractable);
+    return await importScalar(readPrivateKeyDer(der), extractable);
   } catch (err) {
     if (err instanceof EdgeError) throw err;
     throw new EdgeError(
@@ -327,14 +207,7 @@ export async function derivePublicKey(
   if ("publicKey" in key) return key.publicKey;
   assertP256(key);
   if (key.type === "public") return key;
-  const jwk = await exportJwk(key);
-  return await crypto.subtle.importKey(
-    "jwk",
-    { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y },
-    EC_P256,
-    true,
-    ["verify"],
-  );
+  return await importPublicJwk(await exportJwk(key));
 }
 
 /** SubjectPublicKeyInfo DER of a key (pair, public key or extractable private key). */
