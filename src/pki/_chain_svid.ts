@@ -2,14 +2,19 @@
  * X509-SVID leaf rules (SPIFFE X509-SVID §4.1, §4.3, §5): exactly one URI
  * SAN, a `spiffe://` ID with a path in the expected trust domain, not a CA,
  * keyUsage with digitalSignature and without keyCertSign/cRLSign. Only the
- * scheme/host/path shape is checked here; full ID syntax lives in
- * `src/spiffeid/`. Internal to `chain.ts`.
+ * ID syntax is checked by `src/spiffeid/`. Internal to `chain.ts`.
  * @module
  */
 import { fail } from "./_chain_error.ts";
 import { subjectAltNames } from "./_chain_names.ts";
 import { ia5Text } from "./_general_names.ts";
 import { x509 } from "./_x509.ts";
+import {
+  isMemberOf,
+  isRoot,
+  parseSpiffeId,
+  SpiffeIdError,
+} from "../spiffeid/mod.ts";
 
 /**
  * Check `chain[0]` against the X509-SVID leaf rules and return its SPIFFE
@@ -32,18 +37,14 @@ export function checkSvidLeaf(
     );
   }
   const id = uris[0];
-  const m = /^spiffe:\/\/([^/?#:@]+)(\/[^?#]*)?$/.exec(id);
-  if (!m) {
-    fail(
-      "spiffe_id",
-      chain,
-      0,
-      `has URI SAN ${
-        JSON.stringify(id)
-      }, expected spiffe://<trust-domain>/<path>`,
-    );
+  let parsed;
+  try {
+    parsed = parseSpiffeId(id);
+  } catch (err) {
+    if (!(err instanceof SpiffeIdError)) throw err;
+    fail("spiffe_id", chain, 0, `has an invalid SPIFFE ID: ${err.message}`);
   }
-  if (!m[2] || m[2] === "/") {
+  if (isRoot(parsed)) {
     fail(
       "spiffe_id",
       chain,
@@ -53,15 +54,14 @@ export function checkSvidLeaf(
       } without a path; leaf SVIDs need one (X509-SVID §4.1)`,
     );
   }
-  const td = trustDomain?.replace(/^spiffe:\/\//, "");
-  if (td !== undefined && m[1] !== td) {
+  if (trustDomain !== undefined && !isMemberOf(parsed, trustDomain)) {
     fail(
       "spiffe_id",
       chain,
       0,
       `has SPIFFE ID ${JSON.stringify(id)} in trust domain ${
-        JSON.stringify(m[1])
-      }, expected ${JSON.stringify(td)}`,
+        JSON.stringify(parsed.trustDomain.name)
+      }, expected ${JSON.stringify(trustDomain.replace(/^spiffe:\/\//, ""))}`,
     );
   }
   if (leaf.getExtension(x509.BasicConstraintsExtension)?.ca) {

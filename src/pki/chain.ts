@@ -23,6 +23,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { buildPaths } from "./_chain_build.ts";
+import { DerError } from "./_der.ts";
 import { ChainError } from "./_chain_error.ts";
 import { type ChainPurpose, checkPath } from "./_chain_rules.ts";
 import { checkSvidLeaf } from "./_chain_svid.ts";
@@ -152,6 +153,13 @@ export async function verifyChain(
         ? { chain: path }
         : { chain: path, spiffeId };
     } catch (err) {
+      if (err instanceof DerError) {
+        throw new EdgeError(
+          "CERT_INVALID",
+          `a certificate in the chain has a malformed extension: ${err.message}`,
+          { cause: err },
+        );
+      }
       if (!(err instanceof ChainError)) throw err;
       first ??= err;
     }

@@ -324,7 +324,7 @@ Deno.test("verifySvidChain() enforces the X509-SVID leaf rules", async () => {
     [
       { cn: "Https", uris: ["https://example.org/a"] },
       "spiffe_id",
-      /expected spiffe:/,
+      /scheme must be "spiffe"/,
     ],
     [
       { cn: "NoPath", uris: ["spiffe://example.org"] },
@@ -376,4 +376,42 @@ Deno.test("verifyChain() with requireSpiffeId is verifySvidChain()", async () =>
     requireSpiffeId: true,
   });
   assert.equal(res.spiffeId, "spiffe://example.org/workload");
+});
+
+Deno.test("a malformed SAN extension is CERT_INVALID, not an internal error", async () => {
+  // GeneralNames with a non-minimal length (0x81 0x05) — invalid DER.
+  const badSan = new Uint8Array([
+    0x30,
+    0x81,
+    0x05,
+    0x86,
+    0x03,
+    0x61,
+    0x62,
+    0x63,
+  ]);
+  const bad = await issue({
+    cn: "Bad",
+    issuer: inter,
+    extra: [new x509.Extension("2.5.29.17", false, badSan)],
+  });
+  await assert.rejects(
+    verifySvidChain(bad.cert, [inter.cert], [root.cert], { at: NOW }),
+    (err: unknown) =>
+      err instanceof EdgeError && err.code === "CERT_INVALID" &&
+      err.message.includes("malformed extension"),
+  );
+});
+
+Deno.test("an SVID whose SPIFFE ID breaks the ID syntax is refused naming the rule", async () => {
+  const bad = await issue({
+    cn: "",
+    issuer: inter,
+    uris: ["spiffe://example.org/a//b"],
+  });
+  const err = await assertReason(
+    verifySvidChain(bad.cert, [inter.cert], [root.cert], { at: NOW }),
+    "spiffe_id",
+  );
+  assert.match(err.message, /empty/i);
 });
