@@ -9,25 +9,7 @@ import {
   assertStringIncludes,
 } from "../_fixtures/assert.ts";
 import { cliFlags, TARGETS } from "../../scripts/_build.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-
-async function binary(...args: string[]) {
-  const flags = await cliFlags(root);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...flags, "src/main.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+import { ROOT as root, runBinary } from "../_fixtures/cli.ts";
 
 Deno.test("the cli task's flags grant no blanket permission and enable QUIC", async () => {
   const flags = await cliFlags(root);
@@ -47,20 +29,20 @@ Deno.test("the compile task builds both Linux targets", () => {
 });
 
 Deno.test("hub --help behaves like the binary: usage on stdout, exit 0", async () => {
-  const r = await binary("hub", "--help");
+  const r = await runBinary("hub", "--help");
   assertEquals(r.code, 0, r.stderr);
   assertStringIncludes(r.stdout, "edge-runtime hub --config FILE");
 });
 
 Deno.test("an unknown flag exits 2 with the flag named on stderr", async () => {
-  const r = await binary("version", "--nope");
+  const r = await runBinary("version", "--nope");
   assertEquals(r.code, 2);
   assertStringIncludes(r.stderr, 'unknown flag "--nope"');
 });
 
 Deno.test("check-config validates the shipped examples through the binary", async () => {
   for (const kind of ["edge", "hub"]) {
-    const r = await binary(
+    const r = await runBinary(
       "check-config",
       "--config",
       `config/${kind}.example.yaml`,
@@ -81,7 +63,7 @@ Deno.test("check-config prints every error and exits 2", async () => {
       file,
       "node:\n  name: pi-01\nhub:\n  httpServer: htp://x\nidentity:\n  upstrem: hub\n",
     );
-    const r = await binary("check-config", "--config", file);
+    const r = await runBinary("check-config", "--config", file);
     assertEquals(r.code, 2, r.stdout + r.stderr);
     assertStringIncludes(
       r.stderr,

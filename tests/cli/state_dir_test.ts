@@ -8,27 +8,10 @@ import {
   assertEquals,
   assertStringIncludes,
 } from "../_fixtures/assert.ts";
-import { cliFlags } from "../../scripts/_build.ts";
+import { runBinary } from "../_fixtures/cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const JOIN_TOKEN = "0".repeat(64) +
   ".eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwaS0xIiwiZXhwIjo5OTk5OTk5OTk5fQ.c2VjcmV0LXNpZ25hdHVyZQ";
-
-async function binary(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...await cliFlags(root), "src/main.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -45,7 +28,7 @@ for (
   Deno.test(`${cmd} creates the --state-dir 0700 and says plainly what is not built yet`, async () => {
     await withDir(async (dir) => {
       const state = `${dir}/state/nested`;
-      const r = await binary(
+      const r = await runBinary(
         cmd,
         "--config",
         `config/${kind}.example.yaml`,
@@ -65,7 +48,7 @@ for (
   Deno.test(`${cmd} refuses a world-writable state dir with exit 3 and the fix`, async () => {
     await withDir(async (dir) => {
       await Deno.chmod(dir, 0o777);
-      const r = await binary(
+      const r = await runBinary(
         cmd,
         "--config",
         `config/${kind}.example.yaml`,
@@ -87,7 +70,7 @@ Deno.test("run refuses a state dir owned by another user with exit 3", async () 
     const state = `${dir}/state`;
     await Deno.mkdir(state, { mode: 0o700 });
     await Deno.chown(state, 65534, 65534);
-    const r = await binary(
+    const r = await runBinary(
       "run",
       "--config",
       "config/edge.example.yaml",
@@ -100,7 +83,7 @@ Deno.test("run refuses a state dir owned by another user with exit 3", async () 
 });
 
 Deno.test("a relative --state-dir is a usage error naming the flag's field", async () => {
-  const r = await binary(
+  const r = await runBinary(
     "run",
     "--config",
     "config/edge.example.yaml",
@@ -121,7 +104,7 @@ Deno.test("a join token and Vault token in the config never reach the logs", asy
       cfg,
       `node:\n  name: pi-1\nlog:\n  level: debug\n  format: json\nidentity:\n  token: "${JOIN_TOKEN}"\n`,
     );
-    const r = await binary(
+    const r = await runBinary(
       "run",
       "--config",
       cfg,
@@ -136,7 +119,7 @@ Deno.test("a join token and Vault token in the config never reach the logs", asy
       cfg,
       `node:\n  name: pi-1\nidentity:\n  token: "${JOIN_TOKEN}"\n  tokenFile: /x\n`,
     );
-    const bad = await binary("check-config", "--config", cfg);
+    const bad = await runBinary("check-config", "--config", cfg);
     assertEquals(bad.code, 2, bad.stderr);
     assert(!bad.stderr.includes("c2VjcmV0LXNpZ25hdHVyZQ"), bad.stderr);
   });
