@@ -35,6 +35,9 @@ export type ErrorCode =
   | "CRL_INVALID"
   // SPIFFE
   | "SPIFFE_ID_INVALID"
+  // JOSE
+  | "JWT_INVALID"
+  | "JWT_EXPIRED"
   // not yet built (later issues)
   | "NOT_IMPLEMENTED";
 

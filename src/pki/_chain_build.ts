@@ -5,7 +5,7 @@
  * Internal to `chain.ts`.
  * @module
  */
-import { bytesEqual } from "./_bytes.ts";
+import { bytesEqual } from "../bytes.ts";
 import { ChainError } from "./_chain_error.ts";
 import { isSelfIssued } from "./_chain_rules.ts";
 import { sameName } from "./_name.ts";

@@ -5,7 +5,7 @@
  * names (RDN prefix). Internal to `chain.ts`.
  * @module
  */
-import { bytesEqual } from "./_bytes.ts";
+import { bytesEqual } from "../bytes.ts";
 import { OID } from "./_der.ts";
 import {
   type GeneralName,

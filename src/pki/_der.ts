@@ -7,7 +7,7 @@
  * @module
  */
 
-import { concat } from "./_bytes.ts";
+import { concat } from "../bytes.ts";
 
 /** Universal and context tags used here. */
 export const TAG = {

@@ -6,7 +6,7 @@
  * Internal: not exported from `mod.ts`.
  * @module
  */
-import { toHex } from "./_bytes.ts";
+import { toHex } from "../bytes.ts";
 import { ctx, ia5String, OID, seq, tlv } from "./_der.ts";
 import {
   type GeneralName,

@@ -5,7 +5,7 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { bytesEqual } from "./_bytes.ts";
+import { bytesEqual } from "../bytes.ts";
 import { children, decodeOne, expectTag, TAG } from "./_der.ts";
 import { x509 } from "./_x509.ts";
 

@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import { sha256Hex } from "./_bytes.ts";
+import { sha256Hex } from "../bytes.ts";
 
 /** Lowercase hex SHA-256 of `der` (a CA certificate in DER). */
 export async function caHash(der: Uint8Array): Promise<string> {

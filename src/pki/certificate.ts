@@ -21,7 +21,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { type Random, secureRandom } from "../random.ts";
-import { toHex } from "./_bytes.ts";
+import { toHex } from "../bytes.ts";
 import type { ExtKeyUsageName, KeyUsageName } from "./_extensions.ts";
 import { buildName, isEmptyName, type SubjectInput } from "./_name.ts";
 import { profileExtensions } from "./_profiles.ts";

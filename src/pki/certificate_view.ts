@@ -10,7 +10,7 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { concat } from "./_bytes.ts";
+import { concat } from "../bytes.ts";
 import { children, decodeOne, OID } from "./_der.ts";
 import {
   type KeyUsageName,

@@ -17,7 +17,7 @@
  */
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
-import { bytesEqual, normalizeSerialHex } from "./_bytes.ts";
+import { bytesEqual, normalizeSerialHex } from "../bytes.ts";
 import {
   decodeOne,
   expectTag,

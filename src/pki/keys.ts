@@ -12,7 +12,7 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { bytesEqual, concat, fromBase64Url, sha256Hex } from "./_bytes.ts";
+import { bytesEqual, concat, fromBase64Url, sha256Hex } from "../bytes.ts";
 import {
   encodeSec1Der,
   readPrivateKeyDer,

@@ -9,7 +9,7 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { fromBase64, toBase64 } from "./_bytes.ts";
+import { fromBase64, toBase64 } from "../bytes.ts";
 
 /** One PEM block: its label (e.g. `CERTIFICATE`) and DER content. */
 export interface PemBlock {

@@ -1,6 +1,6 @@
 /**
- * Byte helpers shared by the PKI modules (hex, base64, concat, compare).
- * Internal: not exported from `mod.ts`.
+ * Byte helpers shared across modules: hex, base64, base64url, concat,
+ * constant-time-ish compare, SHA-256 hex.
  * @module
  */
 
