@@ -38,6 +38,8 @@ export type ErrorCode =
   // JOSE
   | "JWT_INVALID"
   | "JWT_EXPIRED"
+  // hub-link messages
+  | "MESSAGE_INVALID"
   // not yet built (later issues)
   | "NOT_IMPLEMENTED";
 

@@ -1,0 +1,187 @@
+import {
+  assert,
+  assertEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "../../tests/_fixtures/assert.ts";
+import { isEdgeError } from "../errors.ts";
+import {
+  decodeMessage,
+  encodeMessage,
+  newMessage,
+  validateMessage,
+} from "./message.ts";
+import {
+  ackFor,
+  controlAnswer,
+  isAck,
+  keepaliveMessage,
+  resourceVersionKey,
+} from "./kubeedge.ts";
+import { encodeFrame, FrameDecoder } from "./frame.ts";
+
+function invalid(fn: () => unknown): string {
+  let msg = "";
+  assertThrows(fn, (err) => {
+    assert(isEdgeError(err, "MESSAGE_INVALID"), String(err));
+    msg = err.message;
+  });
+  return msg;
+}
+
+Deno.test("a message round-trips through its KubeEdge JSON form", () => {
+  const m = newMessage(
+    {
+      source: "edged",
+      group: "user",
+      operation: "publish",
+      resource: "telemetry",
+    },
+    { t: 21.5 },
+    { id: "id-1", now: 1700000000000, resourceVersion: "7" },
+  );
+  const text = encodeMessage(m);
+  assertEquals(JSON.parse(text), {
+    header: {
+      msg_id: "id-1",
+      parent_msg_id: "",
+      timestamp: 1700000000000,
+      resourceversion: "7",
+      sync: false,
+      type: "",
+    },
+    route: {
+      source: "edged",
+      destination: "",
+      group: "user",
+      operation: "publish",
+      resource: "telemetry",
+    },
+    content: { t: 21.5 },
+  });
+  assertEquals(decodeMessage(text), m);
+});
+
+Deno.test("a CloudHub message with only some header fields decodes with zero values", () => {
+  const m = decodeMessage(
+    '{"header":{"msg_id":"x"},"route":{"operation":"update","resource":"a/b"},"content":"hi"}',
+  );
+  assertEquals(m.header, {
+    msg_id: "x",
+    parent_msg_id: "",
+    timestamp: 0,
+    resourceversion: "",
+    sync: false,
+    type: "",
+  });
+  assertEquals(m.route.resource, "a/b");
+});
+
+Deno.test("every invalid field is reported with its path", () => {
+  const msg = invalid(() =>
+    validateMessage({
+      header: { msg_id: 5, sync: "yes", timestamp: -1 },
+      route: { operation: "", group: 3 },
+    })
+  );
+  for (
+    const part of [
+      "header.msg_id: expected a string, got 5",
+      "header.timestamp: expected Unix milliseconds, got -1",
+      'header.sync: expected true or false, got "yes"',
+      "route.group: expected a string, got 3",
+      "route.operation: expected a non-empty string",
+    ]
+  ) assertStringIncludes(msg, part);
+});
+
+Deno.test("non-JSON, non-objects and a missing route are refused", () => {
+  assertStringIncludes(invalid(() => decodeMessage("{nope")), "expected JSON");
+  assertStringIncludes(
+    invalid(() => decodeMessage("[1]")),
+    "expected an object, got a list",
+  );
+  assertStringIncludes(
+    invalid(() => decodeMessage('{"header":{"msg_id":"a"}}')),
+    "route: expected an object",
+  );
+});
+
+Deno.test("messages over the size limit are refused before parsing", () => {
+  const big = encodeMessage(newMessage({ operation: "x" }, "a".repeat(2000)));
+  assertStringIncludes(
+    invalid(() => decodeMessage(big, { maxBytes: 1000 })),
+    "at most 1000 bytes",
+  );
+  decodeMessage(big, { maxBytes: 4000 });
+});
+
+Deno.test("keepalive, ACK and control answers follow CloudHub's conventions", () => {
+  const ka = keepaliveMessage();
+  assertEquals(ka.route, {
+    source: "websocket",
+    destination: "",
+    group: "resource",
+    operation: "keepalive",
+    resource: "node",
+  });
+  assertEquals(ka.content, "ping");
+  const orig = newMessage(
+    {
+      source: "cloud",
+      group: "resource",
+      operation: "update",
+      resource: "ns/x",
+    },
+    {},
+    {
+      resourceVersion: "42",
+    },
+  );
+  const ack = ackFor(orig);
+  assertEquals(ack.header.parent_msg_id, orig.header.msg_id);
+  assertEquals([
+    ack.route.source,
+    ack.route.group,
+    ack.route.resource,
+    ack.route.operation,
+  ], [
+    "cloud",
+    "resource",
+    "ns/x",
+    "response",
+  ]);
+  assertEquals(ack.content, "OK");
+  assert(isAck(ack) && !isAck(orig));
+  assertEquals(
+    controlAnswer(newMessage({ operation: "ping" }, null)).content,
+    "ack",
+  );
+  assertEquals(resourceVersionKey(orig), "ns/x@42");
+  assertEquals(resourceVersionKey(ka), undefined);
+});
+
+Deno.test("frames split across chunks come back whole and in order", () => {
+  const enc = new TextEncoder();
+  const a = encodeFrame(enc.encode("hello"));
+  const b = encodeFrame(enc.encode(""));
+  const c = encodeFrame(enc.encode("world!"));
+  const all = new Uint8Array([...a, ...b, ...c]);
+  const d = new FrameDecoder();
+  const out: string[] = [];
+  for (let i = 0; i < all.length; i += 3) {
+    for (const f of d.push(all.slice(i, i + 3))) {
+      out.push(new TextDecoder().decode(f));
+    }
+  }
+  assertEquals(out, ["hello", "", "world!"]);
+  assertEquals(d.pending, 0);
+});
+
+Deno.test("a frame announcing more than the limit is refused", () => {
+  const d = new FrameDecoder(10);
+  assertThrows(
+    () => d.push(encodeFrame(new Uint8Array(11))),
+    (e) => assert(isEdgeError(e, "MESSAGE_INVALID")),
+  );
+});
