@@ -18,7 +18,10 @@ export const TAG = {
   NULL: 0x05,
   OID: 0x06,
   IA5_STRING: 0x16,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
+  SET: 0x31,
 } as const;
 
 /** One decoded TLV. `value` is the content octets; `raw` the whole TLV. */
@@ -140,6 +143,26 @@ export function readInteger(tlvValue: Uint8Array): bigint {
   return v;
 }
 
+/** Content octets of a non-negative INTEGER given as hex (minimal, sign byte added). */
+export function integerFromHex(hex: string): Uint8Array {
+  if (!/^[0-9a-f]*$/i.test(hex)) throw new TypeError(`Bad hex "${hex}"`);
+  const padded = hex.length % 2 ? "0" + hex : hex;
+  let i = 0;
+  while (i + 2 < padded.length && padded.slice(i, i + 2) === "00") i += 2;
+  const bytes = new Uint8Array((padded.length - i) / 2);
+  for (let j = 0; j < bytes.length; j++) {
+    bytes[j] = parseInt(padded.slice(i + 2 * j, i + 2 * j + 2), 16);
+  }
+  if (bytes.length === 0) return tlv(TAG.INTEGER, Uint8Array.of(0));
+  return bytes[0] & 0x80
+    ? tlv(TAG.INTEGER, Uint8Array.of(0), bytes)
+    : tlv(TAG.INTEGER, bytes);
+}
+
+/** BOOLEAN (DER: TRUE is 0xff). */
+export const boolean = (v: boolean): Uint8Array =>
+  Uint8Array.of(TAG.BOOLEAN, 1, v ? 0xff : 0);
+
 /** OCTET STRING. */
 export const octetString = (bytes: Uint8Array): Uint8Array =>
   tlv(TAG.OCTET_STRING, bytes);
@@ -158,6 +181,25 @@ export function ia5String(
     throw new TypeError(`Expected ASCII text, got "${text}"`);
   }
   return tlv(tag, new TextEncoder().encode(text));
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/**
+ * RFC 5280 §4.1.2.5 Time of a Date, whole seconds (milliseconds dropped):
+ * UTCTime through 2049, GeneralizedTime from 2050.
+ */
+export function time(date: Date): Uint8Array {
+  const y = date.getUTCFullYear();
+  if (y < 1950 || y > 9999) {
+    throw new RangeError(`Date out of X.509 range: ${date.toISOString()}`);
+  }
+  const rest = pad2(date.getUTCMonth() + 1) + pad2(date.getUTCDate()) +
+    pad2(date.getUTCHours()) + pad2(date.getUTCMinutes()) +
+    pad2(date.getUTCSeconds()) + "Z";
+  return y < 2050
+    ? tlv(TAG.UTC_TIME, new TextEncoder().encode(pad2(y % 100) + rest))
+    : tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(String(y) + rest));
 }
 
 /** Context-specific tag byte: `[n]`, constructed or primitive. */
@@ -198,6 +240,15 @@ export function readOid(value: Uint8Array): string {
   return [first, arcs[0] - first * 40n, ...arcs.slice(1)].join(".");
 }
 
+const oidCache = new Map<string, Uint8Array>();
+
+/** Like {@link oid}, memoised (for the fixed OIDs of hot paths). */
+export function cachedOid(dotted: string): Uint8Array {
+  let der = oidCache.get(dotted);
+  if (!der) oidCache.set(dotted, der = oid(dotted));
+  return der;
+}
+
 /** Well-known OIDs. */
 export const OID = {
   ecPublicKey: "1.2.840.10045.2.1",
@@ -214,4 +265,8 @@ export const OID = {
   nameConstraints: "2.5.29.30",
   authorityKeyId: "2.5.29.35",
   extKeyUsage: "2.5.29.37",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
+  ecdsaWithSha384: "1.2.840.10045.4.3.3",
+  ecdsaWithSha512: "1.2.840.10045.4.3.4",
+  extensionRequest: "1.2.840.113549.1.9.14",
 } as const;

@@ -1,21 +1,39 @@
 /**
  * Extension building and reading shared by CSRs, certificates and CRLs:
  * SANs, key usages, extended key usages, basic constraints, key identifiers
- * and URI/DNS name constraints (RFC 5280 §4.2.1.10, hand-encoded with
- * `_der.ts`, read with `_general_names.ts`).
+ * and URI/DNS name constraints (RFC 5280 §4.2.1), all hand-encoded and read
+ * with `_der.ts` / `_general_names.ts` (no ASN.1 schema library on the
+ * issuance path). Readers take the extension's `extnValue` content octets.
  * Internal: not exported from `mod.ts`.
  * @module
  */
 import { toHex } from "../bytes.ts";
-import { ctx, ia5String, OID, seq, tlv } from "./_der.ts";
+import {
+  boolean,
+  cachedOid,
+  children,
+  ctx,
+  decodeOne,
+  DerError,
+  expectTag,
+  ia5String,
+  integer,
+  octetString,
+  OID,
+  readInteger,
+  readOid,
+  seq,
+  TAG,
+  tlv,
+} from "./_der.ts";
 import {
   type GeneralName,
   ia5Text,
+  ipBytes,
   ipText,
   parseGeneralNames,
   parseNameConstraints,
 } from "./_general_names.ts";
-import { x509 } from "./_x509.ts";
 
 /** Extended key usages edge-runtime requests and issues. */
 export type ExtKeyUsageName = "serverAuth" | "clientAuth";
@@ -38,17 +56,63 @@ export type KeyUsageName =
   | "encipherOnly"
   | "decipherOnly";
 
-const KU_FLAGS: Record<KeyUsageName, number> = {
-  digitalSignature: 1,
-  nonRepudiation: 2,
-  keyEncipherment: 4,
-  dataEncipherment: 8,
-  keyAgreement: 16,
-  keyCertSign: 32,
-  cRLSign: 64,
-  encipherOnly: 128,
-  decipherOnly: 256,
-};
+/** KeyUsage names in BIT STRING bit order (bit 0 = digitalSignature). */
+const KU_BITS: readonly KeyUsageName[] = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
+];
+
+/** One extension, ready to encode: OID, criticality, `extnValue` content. */
+export interface DerExtension {
+  oid: string;
+  critical: boolean;
+  value: Uint8Array;
+}
+
+/** DER `Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue }`. */
+export function encodeExtension(ext: DerExtension): Uint8Array {
+  return ext.critical
+    ? seq(cachedOid(ext.oid), boolean(true), octetString(ext.value))
+    : seq(cachedOid(ext.oid), octetString(ext.value));
+}
+
+/** DER `Extensions ::= SEQUENCE OF Extension`. */
+export function encodeExtensions(exts: readonly DerExtension[]): Uint8Array {
+  return seq(...exts.map(encodeExtension));
+}
+
+/** The `extnValue` content of each extension of an `Extensions` SEQUENCE, by OID. */
+export function readExtensions(
+  der: Uint8Array,
+): Map<string, { critical: boolean; value: Uint8Array }> {
+  const out = new Map<string, { critical: boolean; value: Uint8Array }>();
+  for (
+    const e of children(
+      expectTag(decodeOne(der), TAG.SEQUENCE, "Extensions").value,
+    )
+  ) {
+    const parts = children(expectTag(e, TAG.SEQUENCE, "Extension").value);
+    if (parts.length < 2 || parts.length > 3) {
+      throw new DerError("Extension: expected 2 or 3 fields");
+    }
+    const id = readOid(expectTag(parts[0], TAG.OID, "extnID").value);
+    const critical = parts.length === 3 &&
+      expectTag(parts[1], TAG.BOOLEAN, "critical").value[0] !== 0;
+    const value =
+      expectTag(parts[parts.length - 1], TAG.OCTET_STRING, "extnValue")
+        .value;
+    if (out.has(id)) throw new DerError(`duplicate extension ${id}`);
+    out.set(id, { critical, value });
+  }
+  return out;
+}
 
 /** Subject alternative names. */
 export interface SubjectAltNames {
@@ -61,36 +125,35 @@ export interface SubjectAltNames {
 export function buildSan(
   names: Partial<SubjectAltNames>,
   critical: boolean,
-): x509.Extension | undefined {
-  const json: x509.JsonGeneralName[] = [
-    ...(names.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
-    ...(names.ipAddresses ?? []).map((value) => {
-      if (!/^[0-9.]+$/.test(value) && !value.includes(":")) {
-        throw new TypeError(`Expected an IP address, got "${value}"`);
-      }
-      return { type: "ip" as const, value };
-    }),
-    ...(names.uris ?? []).map((value) => {
-      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:[\x21-\x7e]+$/.test(value)) {
-        throw new TypeError(`Expected an absolute ASCII URI, got "${value}"`);
-      }
-      return { type: "url" as const, value };
-    }),
-  ];
-  if (json.length === 0) return undefined;
+): DerExtension | undefined {
+  const gns: Uint8Array[] = [];
   try {
-    return new x509.SubjectAlternativeNameExtension(json, critical);
+    for (const dns of names.dnsNames ?? []) {
+      gns.push(ia5String(dns, ctx(2, false)));
+    }
+    for (const ip of names.ipAddresses ?? []) {
+      gns.push(tlv(ctx(7, false), ipBytes(ip)));
+    }
+    for (const uri of names.uris ?? []) {
+      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:[\x21-\x7e]+$/.test(uri)) {
+        throw new TypeError(`Expected an absolute ASCII URI, got "${uri}"`);
+      }
+      gns.push(ia5String(uri, ctx(6, false)));
+    }
   } catch (cause) {
+    if (cause instanceof TypeError) throw cause;
     throw new TypeError(`Invalid subject alternative name: ${cause}`, {
       cause,
     });
   }
+  if (gns.length === 0) return undefined;
+  return { oid: OID.subjectAltName, critical, value: seq(...gns) };
 }
 
-/** Read SANs from a SAN extension (or empty lists when absent). */
-export function readSan(ext: x509.Extension | null): SubjectAltNames {
+/** Read SANs from a SAN extension value (or empty lists when absent). */
+export function readSan(value: Uint8Array | undefined): SubjectAltNames {
   const out: SubjectAltNames = { dnsNames: [], ipAddresses: [], uris: [] };
-  for (const n of ext ? parseGeneralNames(new Uint8Array(ext.value)) : []) {
+  for (const n of value ? parseGeneralNames(value) : []) {
     if (n.kind === "dns") out.dnsNames.push(ia5Text(n.bytes));
     else if (n.kind === "ip") out.ipAddresses.push(ipText(n.bytes));
     else if (n.kind === "uri") out.uris.push(ia5Text(n.bytes));
@@ -101,7 +164,7 @@ export function readSan(ext: x509.Extension | null): SubjectAltNames {
 /** Build an EKU extension, or `undefined` for an empty list. */
 export function buildEku(
   usages: readonly ExtKeyUsageName[] | undefined,
-): x509.Extension | undefined {
+): DerExtension | undefined {
   if (!usages || usages.length === 0) return undefined;
   const oids = [...new Set(usages)].map((u) => {
     const o = EKU_OIDS[u];
@@ -110,38 +173,127 @@ export function buildEku(
         `Expected extended key usage "serverAuth" or "clientAuth", got "${u}"`,
       );
     }
-    return o;
+    return cachedOid(o);
   });
-  return new x509.ExtendedKeyUsageExtension(oids, false);
+  return { oid: OID.extKeyUsage, critical: false, value: seq(...oids) };
 }
+
+const EKU_BY_OID: Record<string, string> = Object.fromEntries(
+  Object.entries(EKU_OIDS).map(([k, v]) => [v, k]),
+);
 
 /** EKU names (known ones by name, others by OID). */
-export function readEku(ext: x509.Extension | null): string[] {
-  if (!ext) return [];
-  const eku = new x509.ExtendedKeyUsageExtension(new Uint8Array(ext.rawData));
-  const byOid = Object.fromEntries(
-    Object.entries(EKU_OIDS).map(([k, v]) => [v, k]),
-  );
-  return Array.from(eku.usages, (u) => byOid[String(u)] ?? String(u));
+export function readEku(value: Uint8Array | undefined): string[] {
+  if (!value) return [];
+  return children(
+    expectTag(decodeOne(value), TAG.SEQUENCE, "ExtKeyUsage").value,
+  )
+    .map((t) => {
+      const o = readOid(expectTag(t, TAG.OID, "KeyPurposeId").value);
+      return EKU_BY_OID[o] ?? o;
+    });
 }
 
-/** Build a critical KeyUsage extension. */
-export function buildKeyUsage(usages: readonly KeyUsageName[]): x509.Extension {
-  let flags = 0;
+/** Build a critical KeyUsage extension (named BIT STRING, trailing zeros dropped). */
+export function buildKeyUsage(usages: readonly KeyUsageName[]): DerExtension {
+  let last = -1;
+  const bits = new Uint8Array(2);
   for (const u of usages) {
-    if (!(u in KU_FLAGS)) throw new TypeError(`Unknown key usage "${u}"`);
-    flags |= KU_FLAGS[u];
+    const i = KU_BITS.indexOf(u);
+    if (i < 0) throw new TypeError(`Unknown key usage "${u}"`);
+    bits[i >> 3] |= 0x80 >> (i & 7);
+    last = Math.max(last, i);
   }
-  return new x509.KeyUsagesExtension(flags, true);
+  const n = last < 0 ? 0 : (last >> 3) + 1;
+  const unused = last < 0 ? 0 : 7 - (last & 7);
+  return {
+    oid: OID.keyUsage,
+    critical: true,
+    value: tlv(TAG.BIT_STRING, Uint8Array.of(unused), bits.subarray(0, n)),
+  };
 }
 
-/** Key usage names present in a KeyUsage extension. */
-export function readKeyUsage(ext: x509.Extension | null): KeyUsageName[] {
-  if (!ext) return [];
-  const ku = new x509.KeyUsagesExtension(new Uint8Array(ext.rawData));
-  return (Object.keys(KU_FLAGS) as KeyUsageName[]).filter((k) =>
-    (ku.usages & KU_FLAGS[k]) !== 0
+/** Key usage names present in a KeyUsage extension value. */
+export function readKeyUsage(value: Uint8Array | undefined): KeyUsageName[] {
+  if (!value) return [];
+  const bs = expectTag(decodeOne(value), TAG.BIT_STRING, "KeyUsage").value;
+  if (bs.length === 0 || bs[0] > 7) throw new DerError("malformed BIT STRING");
+  return KU_BITS.filter((_, i) =>
+    ((bs[1 + (i >> 3)] ?? 0) & (0x80 >> (i & 7))) !== 0
   );
+}
+
+/** Build a critical basicConstraints extension. */
+export function buildBasicConstraints(
+  ca: boolean,
+  pathLength?: number,
+): DerExtension {
+  const parts: Uint8Array[] = [];
+  if (ca) parts.push(boolean(true));
+  if (ca && pathLength !== undefined) parts.push(integer(pathLength));
+  return { oid: OID.basicConstraints, critical: true, value: seq(...parts) };
+}
+
+/** basicConstraints of a certificate or CSR. */
+export interface BasicConstraints {
+  ca: boolean;
+  pathLength?: number;
+}
+
+/** Read a basicConstraints extension value, when present. */
+export function readBasicConstraints(
+  value: Uint8Array | undefined,
+): BasicConstraints | undefined {
+  if (!value) return undefined;
+  const out: BasicConstraints = { ca: false };
+  for (
+    const t of children(
+      expectTag(decodeOne(value), TAG.SEQUENCE, "BasicConstraints").value,
+    )
+  ) {
+    if (t.tag === TAG.BOOLEAN) out.ca = t.value[0] !== 0;
+    else if (t.tag === TAG.INTEGER) {
+      out.pathLength = Number(readInteger(t.value));
+    } else throw new DerError("BasicConstraints: unexpected field");
+  }
+  return out;
+}
+
+/** SubjectKeyIdentifier extension holding `keyId`. */
+export function buildSubjectKeyId(keyId: Uint8Array): DerExtension {
+  return { oid: OID.subjectKeyId, critical: false, value: octetString(keyId) };
+}
+
+/** AuthorityKeyIdentifier extension with only `keyIdentifier` [0]. */
+export function buildAuthorityKeyId(keyId: Uint8Array): DerExtension {
+  return {
+    oid: OID.authorityKeyId,
+    critical: false,
+    value: seq(tlv(ctx(0, false), keyId)),
+  };
+}
+
+/** SubjectKeyIdentifier as lowercase hex, when present. */
+export function readSubjectKeyId(
+  value: Uint8Array | undefined,
+): string | undefined {
+  return value
+    ? toHex(
+      expectTag(decodeOne(value), TAG.OCTET_STRING, "KeyIdentifier").value,
+    )
+    : undefined;
+}
+
+/** AuthorityKeyIdentifier keyIdentifier as lowercase hex, when present. */
+export function readAuthorityKeyId(
+  value: Uint8Array | undefined,
+): string | undefined {
+  if (!value) return undefined;
+  const parts = children(
+    expectTag(decodeOne(value), TAG.SEQUENCE, "AuthorityKeyIdentifier").value,
+  );
+  const id = parts.find((t) => t.tag === ctx(0, false));
+  return id ? toHex(id.value) : undefined;
 }
 
 /** One general name inside name constraints. */
@@ -172,7 +324,7 @@ export interface NameConstraintsInput {
  */
 export function buildNameConstraints(
   input: NameConstraintsInput,
-): x509.Extension {
+): DerExtension {
   const subtrees: Uint8Array[] = [];
   for (const host of input.permittedUriDomains ?? []) {
     if (!/^\.?[a-z0-9._-]+$/i.test(host)) {
@@ -189,7 +341,7 @@ export function buildNameConstraints(
     throw new TypeError("Name constraints need at least one permitted name");
   }
   const value = seq(tlv(ctx(0, true), ...subtrees));
-  return new x509.Extension(OID.nameConstraints, true, value as BufferSource);
+  return { oid: OID.nameConstraints, critical: true, value };
 }
 
 function constraintName(n: GeneralName): ConstraintName {
@@ -207,41 +359,12 @@ function constraintName(n: GeneralName): ConstraintName {
 
 /** Parse a NameConstraints extension value. */
 export function readNameConstraints(
-  ext: x509.Extension | null,
+  value: Uint8Array | undefined,
 ): NameConstraints | undefined {
-  if (!ext) return undefined;
-  const nc = parseNameConstraints(new Uint8Array(ext.value));
+  if (!value) return undefined;
+  const nc = parseNameConstraints(value);
   return {
     permitted: nc.permitted.map((s) => constraintName(s.base)),
     excluded: nc.excluded.map((s) => constraintName(s.base)),
   };
-}
-
-/** basicConstraints of a certificate or CSR, when present. */
-export function readBasicConstraints(
-  ext: x509.Extension | null,
-): x509.BasicConstraintsExtension | undefined {
-  return ext
-    ? new x509.BasicConstraintsExtension(new Uint8Array(ext.rawData))
-    : undefined;
-}
-
-/** SubjectKeyIdentifier as lowercase hex, when present. */
-export function readSubjectKeyId(
-  ext: x509.Extension | null,
-): string | undefined {
-  return ext
-    ? new x509.SubjectKeyIdentifierExtension(new Uint8Array(ext.rawData))
-      .keyId.toLowerCase()
-    : undefined;
-}
-
-/** AuthorityKeyIdentifier keyIdentifier as lowercase hex, when present. */
-export function readAuthorityKeyId(
-  ext: x509.Extension | null,
-): string | undefined {
-  return ext
-    ? new x509.AuthorityKeyIdentifierExtension(new Uint8Array(ext.rawData))
-      .keyId?.toLowerCase()
-    : undefined;
 }

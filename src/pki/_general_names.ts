@@ -113,6 +113,51 @@ export function ia5Text(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);
 }
 
+function ipv4Bytes(text: string): number[] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  return parts.every((p) => p <= 255) ? parts : undefined;
+}
+
+function ipv6Groups(text: string): number[] | undefined {
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): number[] | undefined => {
+    if (h === "") return [];
+    const out: number[] = [];
+    const parts = h.split(":");
+    for (let i = 0; i < parts.length; i++) {
+      const v4 = i === parts.length - 1 ? ipv4Bytes(parts[i]) : undefined;
+      if (v4) out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      else if (/^[0-9a-f]{1,4}$/i.test(parts[i])) {
+        out.push(parseInt(parts[i], 16));
+      } else return undefined;
+    }
+    return out;
+  };
+  const left = groups(halves[0]);
+  const right = halves.length === 2 ? groups(halves[1]) : [];
+  if (!left || !right) return undefined;
+  if (halves.length === 1) return left.length === 8 ? left : undefined;
+  const missing = 8 - left.length - right.length;
+  return missing >= 1
+    ? [...left, ...Array(missing).fill(0), ...right]
+    : undefined;
+}
+
+/**
+ * Octets of an iPAddress GeneralName from dotted IPv4 or IPv6 text (with
+ * `::` and an embedded IPv4 tail). Throws `TypeError` for anything else.
+ */
+export function ipBytes(text: string): Uint8Array {
+  const v4 = ipv4Bytes(text);
+  if (v4) return Uint8Array.from(v4);
+  const v6 = text.includes(":") ? ipv6Groups(text) : undefined;
+  if (!v6) throw new TypeError(`Expected an IP address, got "${text}"`);
+  return Uint8Array.from(v6.flatMap((g) => [g >> 8, g & 0xff]));
+}
+
 /**
  * Text of an iPAddress GeneralName: dotted IPv4, or IPv6 with the longest
  * run (two or more) of zero groups shortened to `::`.

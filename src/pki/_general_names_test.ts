@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ctx, DerError, ia5String, seq, tlv } from "./_der.ts";
 import {
+  ipBytes,
   ipText,
   parseGeneralNames,
   parseNameConstraints,
@@ -57,4 +58,32 @@ Deno.test("name constraints keep minimum and maximum for the verifier", () => {
   assert.deepEqual(nc.excluded.map((s) => [s.base.kind, s.minimum]), [
     ["uri", 0],
   ]);
+});
+
+Deno.test("ipBytes encodes IPv4, IPv6 with :: and an IPv4 tail, and refuses anything else", () => {
+  const hex = (t: string) =>
+    Array.from(ipBytes(t), (b) => b.toString(16).padStart(2, "0")).join("");
+  assert.equal(hex("10.0.0.7"), "0a000007");
+  assert.equal(hex("::1"), "0".repeat(31) + "1");
+  assert.equal(hex("::"), "0".repeat(32));
+  assert.equal(hex("fd00::7"), "fd00" + "0".repeat(24) + "0007");
+  assert.equal(hex("::ffff:192.0.2.1"), "0".repeat(20) + "ffffc0000201");
+  assert.equal(ipText(ipBytes("2001:DB8:0:0:1::1")), "2001:db8::1:0:0:1");
+  for (
+    const bad of [
+      "",
+      "10.0.0",
+      "256.0.0.1",
+      "1.2.3.4.5",
+      "1::2::3",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7",
+      "1:2:3:4:5:6:7::8",
+      "12345::",
+      "g::1",
+      "example.org",
+    ]
+  ) {
+    assert.throws(() => ipBytes(bad), TypeError, bad);
+  }
 });

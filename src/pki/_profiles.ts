@@ -6,14 +6,15 @@
  */
 import { EdgeError } from "../errors.ts";
 import {
+  buildBasicConstraints,
   buildEku,
   buildKeyUsage,
   buildNameConstraints,
   buildSan,
+  type DerExtension,
   type ExtKeyUsageName,
   type KeyUsageName,
 } from "./_extensions.ts";
-import { x509 } from "./_x509.ts";
 
 /** What a profile needs to decide the extensions. */
 export interface ProfileInput {
@@ -39,8 +40,8 @@ function refuse(message: string): never {
 }
 
 /** Extensions (without SKI/AKI) for `input`, after checking the rules. */
-export function profileExtensions(input: ProfileInput): x509.Extension[] {
-  const exts: x509.Extension[] = [];
+export function profileExtensions(input: ProfileInput): DerExtension[] {
+  const exts: DerExtension[] = [];
   if (
     input.uris.length + input.dnsNames.length + input.ipAddresses.length ===
       0 &&
@@ -86,7 +87,7 @@ export function profileExtensions(input: ProfileInput): x509.Extension[] {
         'X.509-SVID: extended key usage must have both "serverAuth" and "clientAuth"',
       );
     }
-    exts.push(new x509.BasicConstraintsExtension(false, undefined, true));
+    exts.push(buildBasicConstraints(false));
     exts.push(buildKeyUsage(ku));
   } else {
     if (
@@ -102,7 +103,7 @@ export function profileExtensions(input: ProfileInput): x509.Extension[] {
     if (!ku.includes("keyCertSign")) {
       refuse('CA certificate: key usage must include "keyCertSign"');
     }
-    exts.push(new x509.BasicConstraintsExtension(true, input.pathLength, true));
+    exts.push(buildBasicConstraints(true, input.pathLength));
     exts.push(buildKeyUsage(ku));
   }
   const eku = buildEku(input.extKeyUsages);

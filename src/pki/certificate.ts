@@ -21,18 +21,33 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { type Random, secureRandom } from "../random.ts";
-import { toHex } from "../bytes.ts";
-import type { ExtKeyUsageName, KeyUsageName } from "./_extensions.ts";
-import { buildName, isEmptyName, type SubjectInput } from "./_name.ts";
+import { fromHex, toHex } from "../bytes.ts";
+import { integerFromHex } from "./_der.ts";
+import { certificateFromParts } from "./_certificate_fields.ts";
+import {
+  buildAuthorityKeyId,
+  buildSubjectKeyId,
+  type ExtKeyUsageName,
+  type KeyUsageName,
+} from "./_extensions.ts";
+import {
+  buildName,
+  isEmptyName,
+  type NameView,
+  readName,
+  type SubjectInput,
+} from "./_name.ts";
 import { profileExtensions } from "./_profiles.ts";
-import { ECDSA_P256, x509 } from "./_x509.ts";
+import { keyIdentifier, rememberSpki, spkiOf } from "./_spki.ts";
+import { encodeTbsCertificate, serialHexOf, signEnvelope } from "./_tbs.ts";
+import { x509 } from "./_x509.ts";
 import {
   assertKeyMatchesCertificate,
   assertP256,
   generateKeyPair,
   parsePublicKeyDer,
 } from "./keys.ts";
-import { type Certificate, parseCertificateDer } from "./certificate_view.ts";
+import type { Certificate } from "./certificate_view.ts";
 
 export * from "./certificate_view.ts";
 export type { KeyUsageName } from "./_extensions.ts";
@@ -100,6 +115,13 @@ function refuse(message: string): never {
   throw new EdgeError("CERT_INVALID", message);
 }
 
+/** The subject's SPKI DER (canonical Web Crypto form). */
+async function subjectSpki(
+  options: IssueCertificateOptions,
+): Promise<Uint8Array> {
+  return await spkiOf(await subjectKey(options));
+}
+
 async function subjectKey(
   options: IssueCertificateOptions,
 ): Promise<CryptoKey> {
@@ -113,7 +135,11 @@ async function subjectKey(
       "issueCertificate: subjectPublicKey or subjectKeys is required",
     );
   }
-  if (k instanceof Uint8Array) return await parsePublicKeyDer(k);
+  if (k instanceof Uint8Array) {
+    const key = await parsePublicKeyDer(k);
+    rememberSpki(key, k);
+    return key;
+  }
   assertP256(k, "subject key");
   if (k.type !== "public") {
     throw new TypeError(
@@ -140,16 +166,17 @@ export async function issueCertificate(
       `ttlMs: expected a positive number, got ${options.ttlMs}`,
     );
   }
-  const publicKey = await subjectKey(options);
+  const spki = await subjectSpki(options);
   const now = Math.floor(clock.now() / 1000) * 1000;
   const notBefore = new Date(now - NOT_BEFORE_BACKDATE_MS);
   let notAfterMs = now + options.ttlMs;
   const subjectName = buildName(options.subject);
+  const subject = readName(new x509.Name(subjectName.toArrayBuffer()));
 
   let signingKey: CryptoKey;
-  let issuerName: x509.Name;
-  let authorityKeyId: string | undefined;
-  const ski = await x509.SubjectKeyIdentifierExtension.create(publicKey);
+  let issuer: Pick<NameView, "text" | "der">;
+  let authorityKeyId: Uint8Array;
+  const ski = await keyIdentifier(spki);
   if (options.issuer === "self") {
     if (!options.subjectKeys) {
       throw new TypeError(
@@ -157,8 +184,8 @@ export async function issueCertificate(
       );
     }
     signingKey = options.subjectKeys.privateKey;
-    issuerName = subjectName;
-    authorityKeyId = ski.keyId;
+    issuer = subject;
+    authorityKeyId = ski;
   } else {
     const { cert, keys } = options.issuer;
     if (!cert.isCa || !cert.keyUsages.includes("keyCertSign")) {
@@ -179,8 +206,10 @@ export async function issueCertificate(
       checkedIssuerKeys.set(keys.privateKey, cert.der);
     }
     signingKey = keys.privateKey;
-    issuerName = new x509.Name(cert.subjectDer as BufferSource);
-    authorityKeyId = cert.subjectKeyId;
+    issuer = { text: cert.subject, der: cert.subjectDer };
+    authorityKeyId = cert.subjectKeyId
+      ? fromHex(cert.subjectKeyId)
+      : await keyIdentifier(cert.spki);
     notAfterMs = Math.min(notAfterMs, cert.notAfter.getTime());
   }
   assertP256(signingKey, "issuer key");
@@ -196,28 +225,31 @@ export async function issueCertificate(
     pathLength: options.pathLength,
     permittedUriDomains: options.permittedUriDomains,
   });
-  extensions.push(ski);
-  if (authorityKeyId) {
-    extensions.push(new x509.AuthorityKeyIdentifierExtension(authorityKeyId));
-  } else if (options.issuer !== "self") {
-    const issuerKey = await parsePublicKeyDer(options.issuer.cert.spki);
-    extensions.push(
-      await x509.AuthorityKeyIdentifierExtension.create(issuerKey),
-    );
-  }
+  extensions.push(buildSubjectKeyId(ski), buildAuthorityKeyId(authorityKeyId));
 
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerialHex(random),
-    subject: subjectName,
-    issuer: issuerName,
+  const serial = integerFromHex(randomSerialHex(random));
+  // X.509 times have whole seconds; the view must match the encoding.
+  const notAfter = new Date(Math.floor(notAfterMs / 1000) * 1000);
+  const tbs = encodeTbsCertificate({
+    serial,
+    issuerDer: issuer.der,
     notBefore,
-    notAfter: new Date(notAfterMs),
-    publicKey,
-    signingKey,
-    signingAlgorithm: ECDSA_P256,
+    notAfter,
+    subjectDer: subject.der,
+    spki,
     extensions,
   });
-  return parseCertificateDer(new Uint8Array(cert.rawData));
+  const der = await signEnvelope(tbs, signingKey);
+  return certificateFromParts({
+    der,
+    serialHex: serialHexOf(serial),
+    subject,
+    issuer,
+    notBefore,
+    notAfter,
+    extensions,
+    spki: spki.slice(), // the cached SPKI must not escape
+  });
 }
 
 /** Options of {@link createSelfSignedCa}. */

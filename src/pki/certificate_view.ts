@@ -11,18 +11,9 @@
  */
 import { EdgeError } from "../errors.ts";
 import { concat } from "../bytes.ts";
-import { children, decodeOne, OID } from "./_der.ts";
-import {
-  type KeyUsageName,
-  type NameConstraints,
-  readAuthorityKeyId,
-  readBasicConstraints,
-  readEku,
-  readKeyUsage,
-  readNameConstraints,
-  readSan,
-  readSubjectKeyId,
-} from "./_extensions.ts";
+import { children, decodeOne } from "./_der.ts";
+import { certificateFromParts } from "./_certificate_fields.ts";
+import type { KeyUsageName, NameConstraints } from "./_extensions.ts";
 import { readName } from "./_name.ts";
 import { x509 } from "./_x509.ts";
 import { encodePem, encodePemBlocks, parsePemBlocks } from "./pem.ts";
@@ -95,34 +86,20 @@ export function parseCertificateDer(der: Uint8Array): Certificate {
     throw invalid("Certificate: malformed X.509 DER", cause);
   }
   try {
-    const subject = readName(cert.subjectName);
-    const issuer = readName(cert.issuerName);
-    const bc = readBasicConstraints(cert.getExtension(OID.basicConstraints));
-    return {
+    return certificateFromParts({
       der: new Uint8Array(der),
       serialHex: cert.serialNumber.toLowerCase(),
-      subject: subject.text,
-      subjectDer: subject.der,
-      commonName: subject.commonName,
-      organizations: subject.organizations,
-      issuer: issuer.text,
-      issuerDer: issuer.der,
+      subject: readName(cert.subjectName),
+      issuer: readName(cert.issuerName),
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
-      ...readSan(cert.getExtension(OID.subjectAltName)),
-      isCa: bc?.ca ?? false,
-      pathLength: bc?.ca ? bc.pathLength : undefined,
-      keyUsages: readKeyUsage(cert.getExtension(OID.keyUsage)),
-      extKeyUsages: readEku(cert.getExtension(OID.extKeyUsage)),
-      nameConstraints: readNameConstraints(
-        cert.getExtension(OID.nameConstraints),
-      ),
-      subjectKeyId: readSubjectKeyId(cert.getExtension(OID.subjectKeyId)),
-      authorityKeyId: readAuthorityKeyId(cert.getExtension(OID.authorityKeyId)),
-      criticalExtensions: Array.from(cert.extensions).filter((e) => e.critical)
-        .map((e) => e.type),
+      extensions: Array.from(cert.extensions, (e) => ({
+        oid: e.type,
+        critical: e.critical,
+        value: new Uint8Array(e.value),
+      })),
       spki: new Uint8Array(cert.publicKey.rawData),
-    };
+    });
   } catch (cause) {
     if (cause instanceof EdgeError && cause.code === "CERT_INVALID") {
       throw cause;

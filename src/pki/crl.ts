@@ -199,7 +199,7 @@ export function parseCrlDer(der: Uint8Array): Crl {
             .value,
         )
         : undefined,
-      authorityKeyId: readAuthorityKeyId(crl.getExtension(OID.authorityKeyId)),
+      authorityKeyId: readAuthorityKeyId(extValue(crl, OID.authorityKeyId)),
       revoked: Array.from(crl.entries, (e) => ({
         serialHex: e.serialNumber.toLowerCase(),
         revokedAt: e.revocationDate,
@@ -209,6 +209,11 @@ export function parseCrlDer(der: Uint8Array): Crl {
   } catch (cause) {
     throw invalid("CRL: malformed contents", cause);
   }
+}
+
+function extValue(crl: x509.X509Crl, oid: string): Uint8Array | undefined {
+  const ext = crl.getExtension(oid);
+  return ext ? new Uint8Array(ext.value) : undefined;
 }
 
 /** Parse a PEM CRL (`X509 CRL`). */

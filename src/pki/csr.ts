@@ -15,13 +15,31 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { OID } from "./_der.ts";
 import {
+  cachedOid,
+  children,
+  ctx,
+  decodeOne,
+  expectTag,
+  integer,
+  OID,
+  readInteger,
+  readOid,
+  seq,
+  TAG,
+  tlv,
+} from "./_der.ts";
+import { ECDSA_HASH_BY_OID, verifyEcdsaDer } from "./_ecdsa.ts";
+import {
+  buildBasicConstraints,
   buildEku,
   buildSan,
+  type DerExtension,
+  encodeExtensions,
   type ExtKeyUsageName,
   readBasicConstraints,
   readEku,
+  readExtensions,
   readSan,
 } from "./_extensions.ts";
 import {
@@ -30,7 +48,9 @@ import {
   readName,
   type SubjectInput,
 } from "./_name.ts";
-import { ECDSA_P256, x509 } from "./_x509.ts";
+import { readSpki, rememberSpki, spkiOf } from "./_spki.ts";
+import { signEnvelope } from "./_tbs.ts";
+import { x509 } from "./_x509.ts";
 import { assertP256, parsePublicKeyDer } from "./keys.ts";
 import { encodePem, parsePemBlock } from "./pem.ts";
 
@@ -94,7 +114,7 @@ export async function createCsr(
   assertP256(keys.privateKey, "CSR key");
   assertP256(keys.publicKey, "CSR key");
   const name = buildName(options.subject);
-  const extensions: x509.Extension[] = [];
+  const extensions: DerExtension[] = [];
   const san = buildSan({
     dnsNames: [...(options.dnsNames ?? [])],
     ipAddresses: [...(options.ipAddresses ?? [])],
@@ -107,17 +127,24 @@ export async function createCsr(
   const eku = buildEku(options.extKeyUsages);
   if (eku) extensions.push(eku);
   if (options.ca) {
-    extensions.push(
-      new x509.BasicConstraintsExtension(true, options.ca.pathLength, true),
-    );
+    extensions.push(buildBasicConstraints(true, options.ca.pathLength));
   }
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name,
-    keys,
-    signingAlgorithm: ECDSA_P256,
-    extensions,
-  });
-  return new Uint8Array(csr.rawData);
+  // CertificationRequestInfo (RFC 2986 §4.1) with an extensionRequest.
+  const attributes = extensions.length
+    ? [
+      seq(
+        cachedOid(OID.extensionRequest),
+        tlv(TAG.SET, encodeExtensions(extensions)),
+      ),
+    ]
+    : [];
+  const cri = seq(
+    integer(0),
+    new Uint8Array(name.toArrayBuffer()),
+    await spkiOf(keys.publicKey),
+    tlv(ctx(0, true), ...attributes),
+  );
+  return await signEnvelope(cri, keys.privateKey);
 }
 
 /** PEM (`CERTIFICATE REQUEST`) of a DER CSR. */
@@ -136,54 +163,130 @@ function invalid(message: string, cause?: unknown): EdgeError {
 export async function parseCsrDer(
   der: Uint8Array,
 ): Promise<CertificateRequest> {
-  let req: x509.Pkcs10CertificateRequest;
-  try {
-    req = new x509.Pkcs10CertificateRequest(der as BufferSource);
-  } catch (cause) {
-    throw invalid("CSR: malformed PKCS#10 DER", cause);
-  }
-  const alg = req.publicKey.algorithm as EcKeyAlgorithm;
-  if (alg.name !== "ECDSA" || alg.namedCurve !== "P-256") {
-    const found = alg.name === "ECDSA"
-      ? `ECDSA ${alg.namedCurve}`
-      : alg.name.startsWith("RSA")
-      ? "RSA"
-      : alg.name;
+  const req = decodeCsr(der);
+  const key = readSpkiOrThrow(req.spki);
+  if (key.algorithm !== OID.ecPublicKey || key.curve !== OID.prime256v1) {
+    const found = key.algorithm === OID.ecPublicKey
+      ? `ECDSA ${CURVE_NAMES[key.curve ?? ""] ?? key.curve}`
+      : ALGORITHM_NAMES[key.algorithm] ?? key.algorithm;
     throw invalid(`CSR: expected an ECDSA P-256 public key, found ${found}`);
   }
-  let ok = false;
-  try {
-    ok = await req.verify();
-  } catch (cause) {
-    throw invalid("CSR: signature could not be checked", cause);
+  const hash = ECDSA_HASH_BY_OID[req.signatureAlgorithm];
+  if (!hash) {
+    throw invalid(
+      `CSR: signature could not be checked (algorithm ${req.signatureAlgorithm})`,
+    );
   }
-  if (!ok) throw invalid("CSR: signature does not verify with its public key");
-  const spki = new Uint8Array(req.publicKey.rawData);
   let publicKey: CryptoKey;
   try {
-    publicKey = await parsePublicKeyDer(spki);
+    publicKey = await parsePublicKeyDer(req.spki);
   } catch (cause) {
     throw invalid("CSR: public key is not a valid P-256 point", cause);
   }
+  if (!(await verifyEcdsaDer(publicKey, hash, req.signature, req.info))) {
+    throw invalid("CSR: signature does not verify with its public key");
+  }
+  rememberSpki(publicKey, req.spki);
   try {
-    const name = readName(req.subjectName);
-    const san = readSan(req.getExtension(OID.subjectAltName));
-    const bc = readBasicConstraints(req.getExtension(OID.basicConstraints));
+    const name = readName(new x509.Name(req.subjectDer as BufferSource));
+    const exts = req.extensions ? readExtensions(req.extensions) : new Map();
+    const bc = readBasicConstraints(exts.get(OID.basicConstraints)?.value);
     return {
       der: new Uint8Array(der),
       subject: name.text,
       subjectDer: name.der,
       commonName: name.commonName,
       organizations: name.organizations,
-      ...san,
-      extKeyUsages: readEku(req.getExtension(OID.extKeyUsage)),
+      ...readSan(exts.get(OID.subjectAltName)?.value),
+      extKeyUsages: readEku(exts.get(OID.extKeyUsage)?.value),
       ca: bc?.ca ? { pathLength: bc.pathLength } : undefined,
-      spki,
+      spki: req.spki,
       publicKey,
     };
   } catch (cause) {
     if (cause instanceof EdgeError) throw invalid(cause.message, cause);
     throw invalid("CSR: malformed extension request", cause);
+  }
+}
+
+const CURVE_NAMES: Record<string, string> = {
+  [OID.prime256v1]: "P-256",
+  [OID.secp384r1]: "P-384",
+  [OID.secp521r1]: "P-521",
+};
+
+const ALGORITHM_NAMES: Record<string, string> = {
+  [OID.rsaEncryption]: "RSA",
+  [OID.ed25519]: "Ed25519",
+};
+
+/** The pieces of a PKCS#10 request, still undecoded where possible. */
+interface CsrParts {
+  /** Whole CertificationRequestInfo TLV (the signed bytes). */
+  info: Uint8Array;
+  subjectDer: Uint8Array;
+  spki: Uint8Array;
+  /** The extensionRequest's `Extensions` DER, when present. */
+  extensions?: Uint8Array;
+  signatureAlgorithm: string;
+  /** DER `Ecdsa-Sig-Value` (the BIT STRING content). */
+  signature: Uint8Array;
+}
+
+function decodeCsr(der: Uint8Array): CsrParts {
+  try {
+    const top = children(
+      expectTag(decodeOne(der), TAG.SEQUENCE, "CertificationRequest").value,
+    );
+    if (top.length !== 3) throw new Error("expected 3 fields");
+    const [info, alg, sig] = top;
+    const fields = children(
+      expectTag(info, TAG.SEQUENCE, "CertificationRequestInfo").value,
+    );
+    if (fields.length !== 4) throw new Error("CRI: expected 4 fields");
+    const [version, subject, spki, attrs] = fields;
+    if (readInteger(expectTag(version, TAG.INTEGER, "version").value) !== 0n) {
+      throw new Error("unsupported CSR version");
+    }
+    expectTag(subject, TAG.SEQUENCE, "subject");
+    expectTag(spki, TAG.SEQUENCE, "subjectPKInfo");
+    let extensions: Uint8Array | undefined;
+    for (const attr of children(expectTag(attrs, 0xa0, "attributes").value)) {
+      const [type, values] = children(
+        expectTag(attr, TAG.SEQUENCE, "Attribute").value,
+      );
+      if (
+        readOid(expectTag(type, TAG.OID, "type").value) === OID.extensionRequest
+      ) {
+        extensions = children(expectTag(values, TAG.SET, "values").value)[0]
+          ?.raw;
+      }
+    }
+    const algOid = children(
+      expectTag(alg, TAG.SEQUENCE, "signatureAlgorithm").value,
+    )[0];
+    const bits = expectTag(sig, TAG.BIT_STRING, "signature").value;
+    if (bits[0] !== 0) throw new Error("signature BIT STRING has unused bits");
+    return {
+      info: info.raw,
+      subjectDer: subject.raw,
+      spki: new Uint8Array(spki.raw),
+      extensions,
+      signatureAlgorithm: readOid(
+        expectTag(algOid, TAG.OID, "algorithm").value,
+      ),
+      signature: bits.subarray(1),
+    };
+  } catch (cause) {
+    throw invalid("CSR: malformed PKCS#10 DER", cause);
+  }
+}
+
+function readSpkiOrThrow(spki: Uint8Array) {
+  try {
+    return readSpki(spki);
+  } catch (cause) {
+    throw invalid("CSR: malformed public key", cause);
   }
 }
 

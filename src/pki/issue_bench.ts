@@ -41,3 +41,27 @@ Deno.bench("createCsr + parseCsrDer (signature checked)", async () => {
   });
   await parseCsrDer(der);
 });
+
+const csrDer = await createCsr({
+  keys: existing,
+  subject: { O: "system:nodes", CN: "system:node:bench" },
+  extKeyUsages: ["clientAuth"],
+});
+const csrOnce = await parseCsrDer(csrDer);
+
+Deno.bench("parseCsrDer only (signature checked)", async () => {
+  await parseCsrDer(csrDer);
+});
+
+Deno.bench("issue a node certificate for a parsed CSR (hub path)", async () => {
+  await issueCertificate({
+    issuer: ca,
+    subjectPublicKey: csrOnce.spki,
+    profile: "leaf",
+    subject: csrOnce.subjectDer.length > 2
+      ? { O: csrOnce.organizations, CN: csrOnce.commonName }
+      : undefined,
+    extKeyUsages: ["clientAuth"],
+    ttlMs: HOUR,
+  });
+});
