@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Deno (fetched by npx) on a fresh
-# Debian/Ubuntu machine: the openssl CLI (PKI interop proof) and util-linux
-# (mount, for the disk-full test on a small tmpfs). Quiet when all is present.
+# Debian/Ubuntu machine: the openssl CLI (PKI interop proof), util-linux
+# (mount, for the disk-full test on a small tmpfs) and curl (a real client of
+# the hub's enrollment API). Quiet when all is present.
 set -euo pipefail
 
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v mount >/dev/null 2>&1 || need+=(mount)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

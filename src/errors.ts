@@ -38,8 +38,33 @@ export type ErrorCode =
   // JOSE
   | "JWT_INVALID"
   | "JWT_EXPIRED"
+  // workload API, SVIDs and sinks
+  | "ENTRY_INVALID"
+  | "ATTESTATION_FAILED"
+  | "SVID_UNAVAILABLE"
+  | "INTERMEDIATE_FAILED"
+  | "SINK_FAILED"
   // hub-link messages
   | "MESSAGE_INVALID"
+  // reference hub (issue #4): one HTTP status each, see src/hubserver/http_status.ts
+  | "HUB_UNAUTHORIZED"
+  | "HUB_FORBIDDEN"
+  | "HUB_BAD_REQUEST"
+  | "HUB_PAYLOAD_TOO_LARGE"
+  | "HUB_RATE_LIMITED"
+  | "HUB_NOT_FOUND"
+  | "HUB_CONFLICT"
+  | "HUB_UNAVAILABLE"
+  | "AUDIT_TAMPERED"
+  // node identity lifecycle (issue #5): bootstrap, renewal, upstreams
+  | "TOKEN_INVALID"
+  | "TOKEN_CA_HASH_MISMATCH"
+  | "IDENTITY_MISSING"
+  | "UPSTREAM_UNREACHABLE"
+  | "UPSTREAM_REFUSED"
+  | "UPSTREAM_REJECTED"
+  | "UPSTREAM_UNAVAILABLE"
+  | "UPSTREAM_BAD_RESPONSE"
   // not yet built (later issues)
   | "NOT_IMPLEMENTED";
 

@@ -1,19 +1,15 @@
 /**
- * The reference hub's composition root: config → logger → store. The
- * authority, enrollment API and message routing are wired here as issue #4
- * lands.
+ * The reference hub's composition root: config → logger → hub server (CA,
+ * tokens, registry, audit, enrollment and admin APIs). Prints the CA hash,
+ * then runs until SIGINT or SIGTERM.
  * @module
  */
-import { notYetAvailable } from "./cli/commands/pending.ts";
 import { loadConfig } from "./config/mod.ts";
 import { createLogger } from "./log/mod.ts";
 import type { StartOptions } from "./runtime.ts";
-import { openStore } from "./store/mod.ts";
+import { startHubServer } from "./hubserver/mod.ts";
 
-/**
- * Start the reference hub. Validates the configuration, opens and locks the
- * state directory, then — until issue #4 — stops with a clear error.
- */
+/** Start the reference hub and serve until SIGINT/SIGTERM; returns 0 then. */
 export async function startHub(options: StartOptions): Promise<number> {
   const config = await loadConfig("hub", options.configPath, {
     stateDirOverride: options.stateDirOverride,
@@ -23,8 +19,27 @@ export async function startHub(options: StartOptions): Promise<number> {
     format: config.log.format,
   })
     .child({ component: "hub" });
-  const store = await openStore(config.stateDir, { logger: log });
-  using _lock = await store.lock();
-  log.info("state directory ready", { stateDir: config.stateDir });
-  throw notYetAvailable("the reference hub (CA, enrollment, tokens)", 4);
+  const hub = await startHubServer(config, { logger: log });
+  options.io.stdout(
+    `CA hash: ${hub.caHash}\n` +
+      `enrollment: ${hub.enrollUrl}\n` +
+      `admin socket: ${hub.adminSocket}\n`,
+  );
+  const signal = await new Promise<string>((resolve) => {
+    const on = (name: Deno.Signal) => {
+      const handler = () => {
+        Deno.removeSignalListener("SIGINT", onInt);
+        Deno.removeSignalListener("SIGTERM", onTerm);
+        resolve(name);
+      };
+      return handler;
+    };
+    const onInt = on("SIGINT");
+    const onTerm = on("SIGTERM");
+    Deno.addSignalListener("SIGINT", onInt);
+    Deno.addSignalListener("SIGTERM", onTerm);
+  });
+  log.info("stopping", { signal });
+  await hub.close();
+  return 0;
 }

@@ -20,6 +20,7 @@ const NAMES = [
   "hub",
   "token",
   "node",
+  "audit",
   "status",
   "check-config",
   "version",

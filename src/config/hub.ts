@@ -3,8 +3,11 @@
  * field's default and doc. {@link HubConfig} is derived from it.
  *
  * Security features that change behaviour default to off: renewal of an
- * expired node certificate (`enroll.renewGrace: 0s`), enrollment rate
- * limits (`0` = no limit), QUIC (`quic.enabled: false`).
+ * expired node certificate (`enroll.renewGrace: 0s`), QUIC
+ * (`quic.enabled: false`). Enrollment rate limits are on by default, set
+ * far above what a healthy fleet needs (a node renews about once per
+ * certificate lifetime) but low enough to blunt a token-guessing or CSR
+ * flood (KubeEdge #7213); `0` turns a limit off.
  * @module
  */
 import * as s from "./schema.ts";
@@ -100,13 +103,15 @@ const enroll = s.object({
   }),
   rateLimit: s.object({
     perSourcePerMinute: s.int({
-      doc: "Enrollment requests per source IP per minute (0 = no limit).",
-      default: 0,
+      doc:
+        "Signing requests per source IP per minute, also the burst (0 = no limit).",
+      default: 600,
       min: 0,
     }),
     perNodePerMinute: s.int({
-      doc: "Requests per node name per minute (0 = no limit).",
-      default: 0,
+      doc:
+        "Signing requests per node name per minute, also the burst (0 = no limit).",
+      default: 30,
       min: 0,
     }),
   }, { doc: "Request rate limits." }),

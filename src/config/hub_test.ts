@@ -30,7 +30,7 @@ Deno.test("an empty hub config gets every documented default", () => {
     nodeCertTtl: 86_400_000,
     renewGrace: 0,
     intermediateTtl: 7 * 86_400_000,
-    rateLimit: { perSourcePerMinute: 0, perNodePerMinute: 0 },
+    rateLimit: { perSourcePerMinute: 600, perNodePerMinute: 30 },
   });
   assert.equal(c.tokens.defaultTtl, 86_400_000);
   assert.equal(c.websocket.listen, "127.0.0.1:10000");

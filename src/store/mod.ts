@@ -6,3 +6,8 @@
 export * from "./store.ts";
 export { denoFs, type StoreFs, type StoreStat } from "./fs.ts";
 export { LOCK_FILE, lockDir, type StoreLock } from "./lock.ts";
+export {
+  type AppendLog,
+  type AppendLogOptions,
+  openAppendLog,
+} from "./append_log.ts";

@@ -2,19 +2,37 @@ import type { Command } from "../command.ts";
 import { CONFIG_FLAG, stringFlag } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
 import { startHub } from "../../hub_main.ts";
+import { openStore } from "../../store/mod.ts";
+import { readCaHash } from "../../hubserver/mod.ts";
+import { hubConfigFromArgs } from "./_hub_admin.ts";
 
 /** `edge-runtime hub`: the reference hub (cloud side). */
 export const hubCommand: Command = {
   name: "hub",
   summary:
     "run the reference hub: CA, join tokens, enrollment, message routing",
-  usage: "edge-runtime hub --config FILE [--state-dir DIR]",
+  usage: "edge-runtime hub --config FILE [--state-dir DIR]\n" +
+    "edge-runtime hub ca-hash --config FILE",
   description: `
-Loads and validates the hub configuration (see config/hub.example.yaml),
-opens the hub state directory (created 0700 if missing; refused when it is
-group/world-writable or owned by another user) and takes its lock.`,
+Runs the reference hub until SIGINT/SIGTERM: opens and locks the hub state
+directory, creates (or imports) the CA and prints its hash, serves the
+KubeEdge-compatible enrollment API over HTTPS (enroll.listen) and the admin
+API on a Unix socket (admin.socketPath). See docs/hub.md.
+
+"hub ca-hash" prints the CA hash (SHA-256 of the CA certificate's DER) that
+every join token starts with.`,
   flags: { config: CONFIG_FLAG },
   async run(args, io) {
+    const sub = args.positionals[0];
+    if (sub === "ca-hash") {
+      const config = await hubConfigFromArgs(args);
+      const store = await openStore(config.stateDir);
+      io.stdout(await readCaHash(store, config.ca) + "\n");
+      return 0;
+    }
+    if (sub !== undefined) {
+      throw new EdgeError("USAGE", `unknown hub subcommand "${sub}"`);
+    }
     const path = stringFlag(args, "config");
     if (!path) throw new EdgeError("USAGE", "missing --config FILE");
     return await startHub({

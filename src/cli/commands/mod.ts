@@ -7,6 +7,7 @@ import { runCommand } from "./run.ts";
 import { hubCommand } from "./hub.ts";
 import { tokenCommand } from "./token.ts";
 import { nodeCommand } from "./node.ts";
+import { auditCommand } from "./audit.ts";
 import { statusCommand } from "./status.ts";
 import { checkConfigCommand } from "./check_config.ts";
 import { versionCommand } from "./version.ts";
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   hubCommand,
   tokenCommand,
   nodeCommand,
+  auditCommand,
   statusCommand,
   checkConfigCommand,
   versionCommand,

@@ -1,7 +1,8 @@
 import type { Command } from "../command.ts";
 import { CONFIG_FLAG } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
-import { notYetAvailable } from "./pending.ts";
+import type { NodeRecord } from "../../hubserver/mod.ts";
+import { callAdmin, isoOrDash, table } from "./_hub_admin.ts";
 
 const SUBCOMMANDS = ["list", "lock", "unlock", "revoke"];
 
@@ -13,10 +14,12 @@ export const nodeCommand: Command = {
   usage: "edge-runtime node list --config HUB_FILE\n" +
     "edge-runtime node lock|unlock|revoke NAME --config HUB_FILE",
   description: `
-lock refuses renewals and hub connections of a node until unlock; revoke
-also adds its certificates to the CRL and cannot be undone.`,
+lock refuses renewals, node intermediates and hub connections of a node
+(closing live ones) until unlock; revoke also puts its certificates on the
+CRL and cannot be undone (the node needs a new token). Talks to the running
+hub's admin API.`,
   flags: { config: CONFIG_FLAG },
-  run(args) {
+  async run(args, io) {
     const sub = args.positionals[0];
     if (!sub || !SUBCOMMANDS.includes(sub)) {
       throw new EdgeError(
@@ -26,6 +29,35 @@ also adds its certificates to the CRL and cannot be undone.`,
           : `missing subcommand (${SUBCOMMANDS.join(", ")})`,
       );
     }
-    throw notYetAvailable(`"node ${sub}"`, 4);
+    if (sub === "list") {
+      const { nodes } = await callAdmin<{ nodes: NodeRecord[] }>(
+        args,
+        "GET",
+        "/v1/nodes",
+      );
+      io.stdout(table([
+        ["NAME", "STATE", "LAST SEEN", "SERIAL", "EXPIRES"],
+        ...nodes.map((n) => {
+          const last = n.certs.filter((c) => c.kind === "node").at(-1);
+          return [
+            n.name,
+            n.state,
+            isoOrDash(n.lastSeen),
+            last?.serial ?? "-",
+            isoOrDash(last?.notAfter),
+          ];
+        }),
+      ]));
+      return 0;
+    }
+    const name = args.positionals[1];
+    if (!name) throw new EdgeError("USAGE", `node ${sub}: missing node NAME`);
+    const { node } = await callAdmin<{ node: NodeRecord }>(
+      args,
+      "POST",
+      `/v1/nodes/${encodeURIComponent(name)}/${sub}`,
+    );
+    io.stdout(`node ${node.name}: ${node.state}\n`);
+    return 0;
   },
 };

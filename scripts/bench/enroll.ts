@@ -1,0 +1,103 @@
+/**
+ * Enrollment benchmark: a real hub on loopback (state dir in a temp dir,
+ * rate limits off), N nodes enrolling with join tokens over HTTPS
+ * (`GET /edge.crt` with a DER CSR body, as edgecore does), C at a time.
+ * Reports enrollments per second and latency percentiles. CSRs and tokens
+ * are prepared before the clock starts; client and hub share this process
+ * (and the machine's cores), TLS connections are kept alive.
+ *
+ *   deno run --allow-all scripts/bench/enroll.ts [N=1000] [C=16]
+ * @module
+ */
+import https from "node:https";
+import { parseConfig } from "../../src/config/mod.ts";
+import { startHubServer } from "../../src/hubserver/mod.ts";
+import { createCsr, generateKeyPair } from "../../src/pki/mod.ts";
+
+const N = Number(Deno.args[0] ?? 1000);
+const C = Number(Deno.args[1] ?? 16);
+
+const dir = await Deno.makeTempDir({ prefix: "edge-bench-enroll-" });
+const config = parseConfig(
+  "hub",
+  `stateDir: ${dir}/state
+admin:
+  socketPath: ${dir}/admin.sock
+enroll:
+  rateLimit: {perSourcePerMinute: 0, perNodePerMinute: 0}
+`,
+);
+const hub = await startHubServer(config, {
+  enrollListen: { hostname: "127.0.0.1", port: 0 },
+});
+
+console.error(`preparing ${N} tokens and CSRs…`);
+const jobs: { node: string; jwt: string; csr: Uint8Array }[] = [];
+for (let i = 0; i < N; i++) {
+  const node = `bench-${i}`;
+  const { token } = await hub.authority.createToken({ node });
+  const keys = await generateKeyPair();
+  const csr = await createCsr({
+    keys,
+    subject: { O: "system:nodes", CN: `system:node:${node}` },
+  });
+  jobs.push({ node, jwt: token.split(".").slice(1).join("."), csr });
+}
+
+const agent = new https.Agent({
+  keepAlive: true,
+  maxSockets: C,
+  ca: hub.caPem,
+});
+function enroll(job: typeof jobs[number]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: "127.0.0.1",
+      port: hub.enrollPort,
+      method: "GET",
+      path: "/edge.crt",
+      agent,
+      headers: {
+        authorization: `Bearer ${job.jwt}`,
+        nodename: job.node,
+        "content-length": String(job.csr.length),
+      },
+    }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(job.csr);
+  });
+}
+
+const latencies: number[] = [];
+let next = 0;
+let failures = 0;
+const started = performance.now();
+await Promise.all(Array.from({ length: C }, async () => {
+  while (next < jobs.length) {
+    const job = jobs[next++];
+    const t0 = performance.now();
+    const status = await enroll(job);
+    latencies.push(performance.now() - t0);
+    if (status !== 200) failures++;
+  }
+}));
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+const result = {
+  enrollments: N,
+  concurrency: C,
+  failures,
+  perSecond: Math.round(N / seconds),
+  p50Ms: +pct(0.5).toFixed(1),
+  p99Ms: +pct(0.99).toFixed(1),
+  maxMs: +latencies.at(-1)!.toFixed(1),
+};
+console.log(JSON.stringify(result));
+agent.destroy();
+await hub.close();
+await Deno.remove(dir, { recursive: true });

@@ -1,0 +1,147 @@
+/**
+ * The local admin API (hono), served on a Unix socket and protected by a
+ * bearer credential kept in the state dir (unit `admin-credential`, 0600):
+ * tokens and the node registry for the `token` and `node` commands.
+ *
+ * - `GET /v1/ca` → `{hash}`
+ * - `POST /v1/tokens` `{node, ttl?}` → 201 `{id, node, expiresAt, token}`
+ * - `GET /v1/tokens` → `{tokens}`; `DELETE /v1/tokens/:id` → `{token}`
+ * - `GET /v1/nodes` → `{nodes}`
+ * - `POST /v1/nodes/:name/lock|unlock|revoke` → `{node}`
+ *
+ * Errors: `{error, code}` with the status of `http_status.ts`.
+ * @module
+ */
+import { Hono } from "hono";
+import { EdgeError } from "../errors.ts";
+import { parseDuration } from "../config/mod.ts";
+import { fromBase64Url, toBase64Url } from "../bytes.ts";
+import { type Random, secureRandom } from "../random.ts";
+import type { Store } from "../store/mod.ts";
+import type { Authority } from "./authority.ts";
+import { httpStatusFor, publicMessage } from "./http_status.ts";
+
+/** Unit holding the admin bearer credential (base64url text). */
+export const ADMIN_CREDENTIAL_UNIT = "admin-credential";
+
+/** Read the admin credential, creating it (32 random bytes) on first use. */
+export async function loadOrCreateAdminCredential(
+  store: Store,
+  random: Random = secureRandom,
+): Promise<string> {
+  const existing = await readAdminCredential(store);
+  if (existing) return existing;
+  const value = toBase64Url(random.bytes(32));
+  await store.write(ADMIN_CREDENTIAL_UNIT, new TextEncoder().encode(value));
+  return value;
+}
+
+/** Read the admin credential; undefined before the hub first started. */
+export async function readAdminCredential(
+  store: Store,
+): Promise<string | undefined> {
+  const raw = await store.read(ADMIN_CREDENTIAL_UNIT, {
+    validate: (v) => {
+      if (fromBase64Url(new TextDecoder().decode(v)).length !== 32) {
+        throw new Error("expected 32 bytes, base64url");
+      }
+    },
+  });
+  return raw && new TextDecoder().decode(raw);
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  }
+  return diff === 0;
+}
+
+/** Build the admin app. */
+export function createAdminApp(
+  options: { authority: Authority; credential: string },
+): Hono {
+  const { authority, credential } = options;
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    const header = c.req.header("Authorization") ?? "";
+    const m = /^Bearer (\S+)$/.exec(header);
+    if (!m || !constantTimeEqual(m[1], credential)) {
+      return c.json({
+        error: "admin credential missing or wrong",
+        code: "HUB_UNAUTHORIZED",
+      }, 401);
+    }
+    await next();
+  });
+  app.onError((err, c) =>
+    c.json(
+      {
+        error: publicMessage(err),
+        code: err instanceof EdgeError ? err.code : "INTERNAL",
+      },
+      // deno-lint-ignore no-explicit-any
+      httpStatusFor(err) as any,
+    )
+  );
+
+  app.get("/v1/ca", (c) => c.json({ hash: authority.caHash }));
+
+  app.post("/v1/tokens", async (c) => {
+    const body = await c.req.json().catch(() => undefined) as
+      | { node?: unknown; ttl?: unknown }
+      | undefined;
+    if (!body || typeof body.node !== "string") {
+      throw new EdgeError("HUB_BAD_REQUEST", 'body: expected {"node": NAME}');
+    }
+    let ttlMs: number | undefined;
+    if (body.ttl !== undefined) {
+      try {
+        ttlMs = parseDuration(String(body.ttl));
+      } catch (err) {
+        throw new EdgeError(
+          "HUB_BAD_REQUEST",
+          `ttl: ${(err as Error).message}`,
+        );
+      }
+    }
+    const { record, token } = await authority.createToken({
+      node: body.node,
+      ttlMs,
+    });
+    return c.json({
+      id: record.id,
+      node: record.node,
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      token,
+    }, 201);
+  });
+  app.get("/v1/tokens", (c) => c.json({ tokens: authority.listTokens() }));
+  app.delete(
+    "/v1/tokens/:id",
+    async (c) =>
+      c.json({ token: await authority.revokeToken(c.req.param("id")) }),
+  );
+
+  app.get(
+    "/v1/nodes",
+    async (c) => c.json({ nodes: await authority.listNodes() }),
+  );
+  app.post("/v1/nodes/:name/:op{lock|unlock|revoke}", async (c) => {
+    const name = c.req.param("name");
+    const op = c.req.param("op");
+    const node = op === "lock"
+      ? await authority.lockNode(name)
+      : op === "unlock"
+      ? await authority.unlockNode(name)
+      : await authority.revokeNode(name);
+    return c.json({ node });
+  });
+  app.notFound((c) =>
+    c.json({ error: "not found", code: "HUB_NOT_FOUND" }, 404)
+  );
+  return app;
+}

@@ -1,0 +1,275 @@
+/**
+ * The running reference hub: state dir (locked), CA, tokens, registry, CRL,
+ * audit log, authority, the HTTPS enrollment API and the admin API on a
+ * Unix socket, plus the timers that renew the serving certificate and the
+ * CRL. {@link startHubServer} returns a handle to stop it.
+ *
+ * @example
+ * ```ts
+ * const hub = await startHubServer(config, { logger });
+ * console.log(hub.caHash, hub.enrollUrl);
+ * await hub.close();
+ * ```
+ * @module
+ */
+import { type Clock, systemClock } from "../clock.ts";
+import { EdgeError } from "../errors.ts";
+import { type HubConfig, parseHostPort } from "../config/mod.ts";
+import { type Logger, nullLogger } from "../log/mod.ts";
+import { type Random, secureRandom } from "../random.ts";
+import { encodeCertificatePem } from "../pki/mod.ts";
+import { openStore, type Store, type StoreLock } from "../store/mod.ts";
+import { createAdminApp, loadOrCreateAdminCredential } from "./admin_api.ts";
+import { openAuditLog } from "./audit.ts";
+import { Authority } from "./authority.ts";
+import { loadOrCreateCa } from "./ca.ts";
+import { HubCrl } from "./crl.ts";
+import { createEnrollmentApp } from "./enrollment_api.ts";
+import { type HttpsServer, startHttpsServer } from "./https_server.ts";
+import { createRateLimiter } from "./rate_limit.ts";
+import { StoreNodeRegistry } from "./registry.ts";
+import { LiveSessions } from "./sessions.ts";
+import { JoinTokens } from "./tokens.ts";
+import {
+  checkListenCovered,
+  issueServingCertificate,
+  servingRenewAt,
+} from "./tls_cert.ts";
+
+/** Name of the audit log in the state dir. */
+export const AUDIT_FILE = "audit.log";
+
+/** Options of {@link startHubServer}. */
+export interface HubServerOptions {
+  /** Listen here instead of `enroll.listen` (port 0 = ephemeral; tests). */
+  enrollListen?: { hostname: string; port: number };
+  /** Lifetime of the serving certificate. @default 7 days */
+  servingCertTtlMs?: number;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+}
+
+/** A running hub. */
+export interface Hub {
+  readonly caHash: string;
+  readonly caPem: string;
+  /** `https://host:port` of the enrollment API. */
+  readonly enrollUrl: string;
+  readonly enrollPort: number;
+  readonly adminSocket: string;
+  readonly authority: Authority;
+  /** Live sessions registry the hub link (issue #7) registers connections with. */
+  readonly sessions: LiveSessions;
+  readonly store: Store;
+  /** Path of the audit log. */
+  readonly auditPath: string;
+  /** Serial of the serving certificate in use. */
+  readonly servingSerial: string;
+  /** Stop listening, close everything, release the state dir. */
+  close(): Promise<void>;
+}
+
+/** Start the hub from a validated configuration. */
+export async function startHubServer(
+  config: HubConfig,
+  options: HubServerOptions = {},
+): Promise<Hub> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? secureRandom;
+  const log = options.logger ?? nullLogger;
+  const { enroll } = config;
+  checkListenCovered("enroll.listen", enroll.listen, enroll);
+
+  const store = await openStore(config.stateDir, { logger: log, clock });
+  const lock: StoreLock = await store.lock();
+  const cleanups: (() => unknown)[] = [() => lock.release()];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn("shutdown step failed", { error: String(err) });
+      }
+    }
+    cleanups.length = 0;
+  };
+  try {
+    const ca = await loadOrCreateCa(store, config.ca, { clock });
+    const tokens = await JoinTokens.open(store, { clock, random });
+    const registry = await StoreNodeRegistry.open(store);
+    const crl = await HubCrl.open(store, ca.issuer, { clock });
+    await crl.refreshIfDue();
+    const auditPath = `${store.dir}/${AUDIT_FILE}`;
+    const audit = await openAuditLog(auditPath, { clock, logger: log });
+    cleanups.push(() => audit.close());
+    const sessions = new LiveSessions();
+    const authority = new Authority({
+      ca,
+      tokens,
+      registry,
+      crl,
+      audit,
+      sessions,
+      clock,
+      random,
+      logger: log,
+      policy: {
+        trustDomain: config.trustDomain,
+        nodeCertTtlMs: enroll.nodeCertTtl,
+        renewGraceMs: enroll.renewGrace,
+        intermediateTtlMs: enroll.intermediateTtl,
+        defaultTokenTtlMs: config.tokens.defaultTtl,
+      },
+    });
+    const credential = await loadOrCreateAdminCredential(store, random);
+
+    // Enrollment API over HTTPS.
+    const caPem = encodeCertificatePem(ca.root);
+    let serving = await issueServingCertificate(ca, {
+      ...enroll,
+      ttlMs: options.servingCertTtlMs,
+      clock,
+    });
+    const app = createEnrollmentApp({
+      authority,
+      audit,
+      perSource: createRateLimiter({
+        perMinute: enroll.rateLimit.perSourcePerMinute,
+        clock,
+      }),
+      perNode: createRateLimiter({
+        perMinute: enroll.rateLimit.perNodePerMinute,
+        clock,
+      }),
+    });
+    const listen = options.enrollListen ?? (() => {
+      const hp = parseHostPort(enroll.listen)!;
+      return { hostname: hp.host, port: hp.port };
+    })();
+    const https: HttpsServer = await startHttpsServer({
+      ...listen,
+      key: serving.keyPem,
+      cert: serving.certPem,
+      ca: [caPem],
+      fetch: (req, env) => app.fetch(req, env),
+      logger: log,
+      onBodyTooLarge: (source, path, node) =>
+        audit.record({
+          action: path === "/node-ca.crt" ? "intermediate" : "request",
+          outcome: "refused",
+          node,
+          source,
+          status: 413,
+          reason: "request body too large",
+        }),
+    });
+    cleanups.push(() => https.close());
+
+    // Admin API on a Unix socket.
+    const adminSocket = config.admin.socketPath;
+    const admin = await serveAdmin(
+      adminSocket,
+      createAdminApp({ authority, credential }).fetch,
+    );
+    cleanups.push(() => admin.close());
+
+    // Timers: serving certificate renewal and CRL refresh.
+    const stop = new AbortController();
+    cleanups.push(() => stop.abort());
+    const renewLoop = async () => {
+      while (!stop.signal.aborted) {
+        await clock.sleep(
+          servingRenewAt(serving.cert) - clock.now(),
+          stop.signal,
+        );
+        try {
+          serving = await issueServingCertificate(ca, {
+            ...enroll,
+            ttlMs: options.servingCertTtlMs,
+            clock,
+          });
+          https.setCertificate(serving.keyPem, serving.certPem);
+          log.info("renewed the hub's TLS certificate", {
+            serial: serving.cert.serialHex,
+            notAfter: serving.cert.notAfter.toISOString(),
+          });
+        } catch (err) {
+          log.error("TLS certificate renewal failed; retrying in 1m", {
+            error: String(err),
+          });
+          await clock.sleep(60_000, stop.signal);
+        }
+      }
+    };
+    const crlLoop = async () => {
+      while (!stop.signal.aborted) {
+        await clock.sleep(3_600_000, stop.signal);
+        await crl.refreshIfDue().catch((err) =>
+          log.error("CRL refresh failed", { error: String(err) })
+        );
+      }
+    };
+    renewLoop().catch(() => {});
+    crlLoop().catch(() => {});
+
+    const enrollUrl = `https://${
+      listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname
+    }:${https.port}`;
+    log.info("hub ready", {
+      caHash: ca.hash,
+      enroll: enrollUrl,
+      admin: adminSocket,
+    });
+    return {
+      caHash: ca.hash,
+      caPem,
+      enrollUrl,
+      enrollPort: https.port,
+      adminSocket,
+      authority,
+      sessions,
+      store,
+      auditPath,
+      get servingSerial() {
+        return serving.cert.serialHex;
+      },
+      close: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Serve `fetch` on a Unix socket (0600, parent dir created 0700). */
+async function serveAdmin(
+  path: string,
+  fetch: (req: Request) => Response | Promise<Response>,
+): Promise<{ close(): Promise<void> }> {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    const conn = await Deno.connect({ transport: "unix", path });
+    conn.close();
+    throw new EdgeError(
+      "CONFIG_INVALID",
+      `admin.socketPath: "${path}" is in use by another process`,
+    );
+  } catch (err) {
+    if (err instanceof EdgeError) throw err;
+    await Deno.remove(path).catch(() => {});
+  }
+  const server = Deno.serve({
+    path,
+    transport: "unix",
+    onListen: () => {},
+  }, fetch);
+  await Deno.chmod(path, 0o600);
+  return {
+    close: async () => {
+      await server.shutdown();
+      await Deno.remove(path).catch(() => {});
+    },
+  };
+}
