@@ -31,3 +31,20 @@ export async function runBinary(...args: string[]): Promise<BinaryResult> {
     stderr: dec.decode(out.stderr),
   };
 }
+
+/** Start `src/main.ts args…` with the binary's flags; output is piped. */
+export function spawnBinary(...args: string[]): Deno.ChildProcess {
+  const cfg = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+  const words = String(cfg.tasks.cli).split(/\s+/);
+  const flags = words.slice(
+    words.indexOf("run") + 1,
+    words.indexOf("src/main.ts"),
+  );
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...flags, "src/main.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}

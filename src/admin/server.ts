@@ -1,0 +1,69 @@
+/**
+ * The local admin API: a small hono app served on a Unix socket
+ * (`admin.socketPath`, mode 0600). `GET /status` returns one JSON object
+ * with a section per part (`identity` now; the Workload API and hub link add
+ * theirs). `edge-runtime status` reads it.
+ *
+ * @example
+ * ```ts
+ * const admin = await startAdminServer({ socketPath, status: () => ({ identity: manager.status() }) });
+ * await admin.close();
+ * ```
+ * @module
+ */
+import { Hono } from "hono";
+import { dirname } from "node:path";
+import { type Logger, nullLogger } from "../log/mod.ts";
+
+/** Options of {@link createAdminApp} / {@link startAdminServer}. */
+export interface AdminOptions {
+  /** Builds the `/status` body. */
+  status: () => Record<string, unknown>;
+}
+
+/** The hono app (testable with `app.request()`). */
+export function createAdminApp(options: AdminOptions): Hono {
+  const app = new Hono();
+  app.get("/status", (c) => c.json({ pid: Deno.pid, ...options.status() }));
+  return app;
+}
+
+/** A running admin server. */
+export interface AdminServer {
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serve the admin app on `socketPath`. A stale socket file left by a
+ * crashed runtime is replaced (the caller holds the state-dir lock).
+ */
+export async function startAdminServer(
+  options: AdminOptions & { socketPath: string; logger?: Logger },
+): Promise<AdminServer> {
+  const log = options.logger ?? nullLogger;
+  const path = options.socketPath;
+  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  try {
+    if ((await Deno.lstat(path)).isSocket) await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const app = createAdminApp(options);
+  const server = Deno.serve({
+    path,
+    onListen: () => {},
+    onError: (err) => {
+      log.warn("admin API error", { error: (err as Error).message });
+      return new Response("internal error", { status: 500 });
+    },
+  }, app.fetch);
+  await Deno.chmod(path, 0o600);
+  return {
+    socketPath: path,
+    async close() {
+      await server.shutdown();
+      await Deno.remove(path).catch(() => {});
+    },
+  };
+}
