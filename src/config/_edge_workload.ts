@@ -94,5 +94,28 @@ export const sink = s.object({
   certFile: s.path({ doc: "X.509-SVID chain (PEM)." }),
   keyFile: s.path({ doc: "Private key (PKCS#8 PEM, mode 0600)." }),
   bundleFile: s.path({ doc: "Trust bundle (PEM)." }),
+  jwtAudience: s.string({
+    doc: "Also write a JWT-SVID for this audience to jwtFile.",
+    optional: true,
+  }),
+  jwtFile: s.path({ doc: "JWT-SVID file (mode 0600).", optional: true }),
   reloadCommand,
-}, { doc: "SVID written to files." });
+  reloadPidFile: s.path({
+    doc: "Send reloadSignal to the pid in this file after the files change.",
+    optional: true,
+  }),
+  reloadSignal: s.enumOf(["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGTERM"], {
+    doc: "Signal sent to the pid in reloadPidFile.",
+    default: "SIGHUP",
+  }),
+}, {
+  doc: "SVID written to files.",
+  refine: (v, report) => {
+    if ((v.jwtAudience === undefined) !== (v.jwtFile === undefined)) {
+      report(
+        v.jwtFile === undefined ? "jwtFile" : "jwtAudience",
+        "jwtAudience and jwtFile must be set together",
+      );
+    }
+  },
+});

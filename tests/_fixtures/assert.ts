@@ -7,17 +7,19 @@ import nodeAssert from "node:assert/strict";
 
 /** Assert `cond` is truthy. */
 export function assert(cond: unknown, msg?: string): asserts cond {
-  nodeAssert.ok(cond, msg);
+  nodeAssert.ok(cond, msg ?? "assertion failed");
 }
 
 /** Deep strict equality. */
 export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
-  nodeAssert.deepStrictEqual(actual, expected, msg);
+  if (msg === undefined) nodeAssert.deepStrictEqual(actual, expected);
+  else nodeAssert.deepStrictEqual(actual, expected, msg);
 }
 
 /** Deep strict inequality. */
 export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
-  nodeAssert.notDeepStrictEqual(actual, expected, msg);
+  if (msg === undefined) nodeAssert.notDeepStrictEqual(actual, expected);
+  else nodeAssert.notDeepStrictEqual(actual, expected, msg);
 }
 
 /** `actual` contains `expected`. */
@@ -37,7 +39,8 @@ export function assertStringIncludes(
 
 /** `actual` matches `re`. */
 export function assertMatch(actual: string, re: RegExp, msg?: string): void {
-  nodeAssert.match(actual, re, msg);
+  if (msg === undefined) nodeAssert.match(actual, re);
+  else nodeAssert.match(actual, re, msg);
 }
 
 /** `fn` throws (or rejects); returns the error for further checks. */

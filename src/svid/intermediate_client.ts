@@ -1,0 +1,238 @@
+/**
+ * Obtains the node intermediate CA from the hub and keeps it renewed.
+ *
+ * Contract with the hub (to align with src/hubserver): `POST /node-ca` on
+ * the hub's HTTPS endpoint, mTLS with the node certificate, body = DER
+ * PKCS#10 CSR of a fresh P-256 CA key (content-type
+ * `application/pkcs10`), answer = DER certificate (`application/pkix-cert`):
+ * cA, pathLen 0, URI name constraint = the trust domain, signed by the
+ * hub CA. The answer is checked (key matches, CA with pathLen 0, chains to
+ * the node's trust bundle) before use; then stored (unit
+ * `workload-intermediate`) and published to an {@link IntermediateHolder}.
+ * Renewed at half its lifetime; failures retried with backoff; while the
+ * hub is unreachable the stored one keeps being used until it expires.
+ * @module
+ */
+import * as https from "node:https";
+import { type Clock, systemClock } from "../clock.ts";
+import { EdgeError } from "../errors.ts";
+import { type Logger, nullLogger } from "../log/mod.ts";
+import {
+  assertKeyMatchesCertificate,
+  type Certificate,
+  createCsr,
+  encodePrivateKeyPkcs8Der,
+  generateKeyPair,
+  parseCertificateChain,
+  parseCertificateDer,
+  parsePrivateKeyDer,
+  verifyChain,
+} from "../pki/mod.ts";
+import type { Store } from "../store/mod.ts";
+import { x509BundleFromCertificates } from "../bundle/mod.ts";
+import type { IntermediateHolder, NodeIntermediate } from "./intermediate.ts";
+import { retryDelay } from "./schedule.ts";
+
+/** Store unit of the node intermediate (key, cert, bundle). */
+export const INTERMEDIATE_UNIT = "workload-intermediate";
+
+/** The node's mTLS credentials (PEM), as the identity lifecycle provides them. */
+export interface NodeTlsCredentials {
+  certChainPem: string;
+  keyPem: string;
+  /** Trust bundle (hub CA roots). */
+  bundlePem: string;
+}
+
+/** Options of {@link requestNodeIntermediate}. */
+export interface RequestIntermediateOptions {
+  /** Hub HTTPS base URL, e.g. `https://127.0.0.1:10002`. */
+  hubUrl: string;
+  trustDomain: string;
+  node: NodeTlsCredentials;
+  /** @default 30_000 */
+  timeoutMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** Ask the hub for a node intermediate (one round trip) and check the answer. */
+export async function requestNodeIntermediate(
+  o: RequestIntermediateOptions,
+): Promise<NodeIntermediate> {
+  const keys = await generateKeyPair(true);
+  const csr = await createCsr({
+    keys,
+    subject: { CN: "edge-runtime node CA" },
+    uris: [`spiffe://${o.trustDomain}`],
+    ca: { pathLength: 0 },
+  });
+  const der = await post(o, csr);
+  const cert = parseCertificateDer(der);
+  const roots = parseCertificateChain(o.node.bundlePem);
+  await check(cert, keys, roots, o.clock ?? systemClock);
+  return {
+    cert,
+    keys,
+    bundle: x509BundleFromCertificates(o.trustDomain, roots),
+  };
+}
+
+async function check(
+  cert: Certificate,
+  keys: CryptoKeyPair,
+  roots: Certificate[],
+  clock: Clock,
+) {
+  await assertKeyMatchesCertificate(keys, cert, "node intermediate");
+  if (!cert.isCa || cert.pathLength !== 0) {
+    throw new EdgeError(
+      "INTERMEDIATE_FAILED",
+      "node intermediate: expected a CA certificate with pathLen 0",
+    );
+  }
+  await verifyChain(cert, [], roots, { clock }).catch((cause) => {
+    throw new EdgeError(
+      "INTERMEDIATE_FAILED",
+      "node intermediate does not chain to the trust bundle",
+      { cause },
+    );
+  });
+}
+
+function post(
+  o: RequestIntermediateOptions,
+  body: Uint8Array,
+): Promise<Uint8Array> {
+  const url = new URL("/node-ca", o.hubUrl);
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method: "POST",
+      cert: o.node.certChainPem,
+      key: o.node.keyPem,
+      ca: o.node.bundlePem,
+      headers: {
+        "content-type": "application/pkcs10",
+        "content-length": body.length,
+      },
+      timeout: o.timeoutMs ?? 30_000,
+    }, (res) => {
+      const chunks: Uint8Array[] = [];
+      res.on("data", (c: Uint8Array) => chunks.push(c));
+      res.on("end", () => {
+        const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let off = 0;
+        for (const c of chunks) all.set(c, (off += c.length) - c.length);
+        if (res.statusCode !== 200) {
+          reject(
+            new EdgeError(
+              "INTERMEDIATE_FAILED",
+              `hub refused the node CA request: HTTP ${res.statusCode}`,
+            ),
+          );
+        } else resolve(all);
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on(
+      "error",
+      (cause) =>
+        reject(
+          new EdgeError(
+            "INTERMEDIATE_FAILED",
+            `cannot reach the hub at ${url.origin}: ${cause.message}`,
+            { cause },
+          ),
+        ),
+    );
+    req.end(body);
+  });
+}
+
+/** Options of {@link IntermediateRenewer}. */
+export interface IntermediateRenewerOptions
+  extends Omit<RequestIntermediateOptions, "node"> {
+  /** Current node credentials (undefined before enrollment). */
+  node: () => NodeTlsCredentials | undefined;
+  holder: IntermediateHolder;
+  store: Store;
+  /** @default nullLogger */
+  logger?: Logger;
+  /** Replaceable for tests. @default requestNodeIntermediate */
+  request?: typeof requestNodeIntermediate;
+}
+
+/** Loads the stored intermediate, then renews it at half-life while running. */
+export class IntermediateRenewer {
+  #o: IntermediateRenewerOptions;
+  #stop = new AbortController();
+  #running?: Promise<void>;
+
+  constructor(options: IntermediateRenewerOptions) {
+    this.#o = options;
+  }
+
+  /** Load the stored intermediate (if any) into the holder and start renewing. */
+  async start(): Promise<void> {
+    const got = await this.#o.store.readUnit(INTERMEDIATE_UNIT);
+    if (got) {
+      const m = got.members;
+      const cert = parseCertificateDer(m.cert);
+      this.#o.holder.set({
+        cert,
+        keys: await parsePrivateKeyDer(m.key),
+        bundle: x509BundleFromCertificates(
+          this.#o.trustDomain,
+          parseCertificateChain(new TextDecoder().decode(m.bundle)),
+        ),
+      });
+    }
+    this.#running = this.#loop();
+  }
+
+  /** Stop renewing (the holder keeps its value). */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running?.catch(() => {});
+  }
+
+  async #loop(): Promise<void> {
+    const clock = this.#o.clock ?? systemClock;
+    const logger = this.#o.logger ?? nullLogger;
+    let failures = 0;
+    while (!this.#stop.signal.aborted) {
+      const cur = this.#o.holder.current();
+      const now = clock.now();
+      const due = cur === undefined ? now : cur.cert.notBefore.getTime() +
+        (cur.cert.notAfter.getTime() - cur.cert.notBefore.getTime()) / 2;
+      let wait = due - now;
+      const node = this.#o.node();
+      if (wait <= 0 && node) {
+        try {
+          const next = await (this.#o.request ?? requestNodeIntermediate)({
+            ...this.#o,
+            node,
+          });
+          await this.#o.store.writeUnit(INTERMEDIATE_UNIT, {
+            key: await encodePrivateKeyPkcs8Der(next.keys.privateKey),
+            cert: next.cert.der,
+            bundle: new TextEncoder().encode(node.bundlePem),
+          });
+          this.#o.holder.set(next);
+          failures = 0;
+          logger.info("node intermediate renewed", {
+            notAfter: next.cert.notAfter.toISOString(),
+          });
+          continue;
+        } catch (err) {
+          wait = retryDelay(++failures);
+          logger.warn("node intermediate renewal failed; will retry", {
+            attempt: failures,
+            error: String((err as Error).message),
+          });
+        }
+      } else if (!node) wait = Math.max(wait, retryDelay(1));
+      await clock.sleep(Math.max(0, wait), this.#stop.signal).catch(() => {});
+    }
+  }
+}
