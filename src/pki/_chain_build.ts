@@ -8,11 +8,10 @@
 import { bytesEqual } from "../bytes.ts";
 import { ChainError } from "./_chain_error.ts";
 import { isSelfIssued } from "./_chain_rules.ts";
+import { MAX_CHAIN_LENGTH } from "./_chain_limits.ts";
+import { nameRef } from "./_chain_rules.ts";
 import { sameName } from "./_name.ts";
 import { x509 } from "./_x509.ts";
-
-/** Longest accepted path, leaf and trust anchor included. */
-export const MAX_CHAIN_LENGTH = 10;
 
 /** At most this many candidate paths are tried before giving up. */
 const MAX_PATHS = 16;
@@ -39,7 +38,8 @@ function issuersIn(
   pool: readonly x509.X509Certificate[],
 ): x509.X509Certificate[] {
   return pool.filter((c) =>
-    sameName(c.subjectName, cert.issuerName) && keyIdMatches(cert, c)
+    sameName(nameRef(c.subjectName), nameRef(cert.issuerName)) &&
+    keyIdMatches(cert, c)
   );
 }
 

@@ -49,8 +49,8 @@ function namesOf(
   isLeaf: boolean,
 ): GeneralName[] {
   const names = subjectAltNames(cert);
-  if (!isEmptyName(cert.subjectName)) {
-    const subject = new Uint8Array(cert.subjectName.toArrayBuffer());
+  const subject = new Uint8Array(cert.subjectName.toArrayBuffer());
+  if (!isEmptyName(subject)) {
     names.push({ kind: "dirName", bytes: subject, raw: subject });
   }
   // OpenSSL also checks a leaf's hostname-like CN when it has no DNS SAN.

@@ -9,7 +9,7 @@ import { fail } from "./_chain_error.ts";
 import { nameConstraintsOf, nameConstraintViolation } from "./_chain_names.ts";
 import { OID } from "./_der.ts";
 import { EKU_OIDS } from "./_extensions.ts";
-import { sameName } from "./_name.ts";
+import { type NameRef, sameName } from "./_name.ts";
 import { x509 } from "./_x509.ts";
 
 /** Purposes a chain can be checked for (OpenSSL `sslclient`/`sslserver`). */
@@ -56,9 +56,14 @@ function keyUsage(c: x509.X509Certificate) {
   return c.getExtension(x509.KeyUsagesExtension);
 }
 
+/** A library Name as our name helpers take it (DER and library text). */
+export function nameRef(n: x509.Name): NameRef {
+  return { der: new Uint8Array(n.toArrayBuffer()), text: n.toString() };
+}
+
 /** True when subject and issuer names are the same (RFC 5280 "self-issued"). */
 export function isSelfIssued(c: x509.X509Certificate): boolean {
-  return sameName(c.subjectName, c.issuerName);
+  return sameName(nameRef(c.subjectName), nameRef(c.issuerName));
 }
 
 function checkExtensions(

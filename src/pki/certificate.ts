@@ -40,7 +40,6 @@ import {
 import { profileExtensions } from "./_profiles.ts";
 import { keyIdentifier, rememberSpki, spkiOf } from "./_spki.ts";
 import { encodeTbsCertificate, serialHexOf, signEnvelope } from "./_tbs.ts";
-import { x509 } from "./_x509.ts";
 import {
   assertKeyMatchesCertificate,
   assertP256,
@@ -171,7 +170,7 @@ export async function issueCertificate(
   const notBefore = new Date(now - NOT_BEFORE_BACKDATE_MS);
   let notAfterMs = now + options.ttlMs;
   const subjectName = buildName(options.subject);
-  const subject = readName(new x509.Name(subjectName.toArrayBuffer()));
+  const subject = readName(subjectName);
 
   let signingKey: CryptoKey;
   let issuer: Pick<NameView, "text" | "der">;

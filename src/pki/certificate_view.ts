@@ -1,6 +1,7 @@
 /**
  * Parsing X.509 certificates into a typed, library-free {@link Certificate}
- * view, PEM encoding, and signature checks. Re-exported by `certificate.ts`.
+ * view (our own DER reader), PEM encoding, and signature checks (Web
+ * Crypto; the X.509 library is loaded only for exotic algorithms). Re-exported by `certificate.ts`.
  *
  * @example
  * ```ts
@@ -11,11 +12,14 @@
  */
 import { EdgeError } from "../errors.ts";
 import { concat } from "../bytes.ts";
-import { children, decodeOne } from "./_der.ts";
+import { children } from "./_der.ts";
 import { certificateFromParts } from "./_certificate_fields.ts";
 import type { KeyUsageName, NameConstraints } from "./_extensions.ts";
 import { readName } from "./_name.ts";
-import { x509 } from "./_x509.ts";
+import { decodeCertificate } from "./_certificate_der.ts";
+import { verifySignedData } from "./_signature.ts";
+import { serialHexOf } from "./_tbs.ts";
+import { loadX509 } from "./_lazy.ts";
 import { encodePem, encodePemBlocks, parsePemBlocks } from "./pem.ts";
 
 export type { ConstraintName, NameConstraints } from "./_extensions.ts";
@@ -77,28 +81,22 @@ function invalid(message: string, cause?: unknown): EdgeError {
 
 /** Parse a DER certificate. Throws `CERT_INVALID` when malformed. */
 export function parseCertificateDer(der: Uint8Array): Certificate {
-  let cert: x509.X509Certificate;
+  let cert: ReturnType<typeof decodeCertificate>;
   try {
-    // Strict outer framing first: the library tolerates trailing bytes.
-    decodeOne(der);
-    cert = new x509.X509Certificate(der as BufferSource);
+    cert = decodeCertificate(der);
   } catch (cause) {
     throw invalid("Certificate: malformed X.509 DER", cause);
   }
   try {
     return certificateFromParts({
       der: new Uint8Array(der),
-      serialHex: cert.serialNumber.toLowerCase(),
-      subject: readName(cert.subjectName),
-      issuer: readName(cert.issuerName),
+      serialHex: serialHexOf(cert.serial),
+      subject: readName(cert.subject),
+      issuer: readName(cert.issuer),
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,
-      extensions: Array.from(cert.extensions, (e) => ({
-        oid: e.type,
-        critical: e.critical,
-        value: new Uint8Array(e.value),
-      })),
-      spki: new Uint8Array(cert.publicKey.rawData),
+      extensions: cert.extensions,
+      spki: cert.spki,
     });
   } catch (cause) {
     if (cause instanceof EdgeError && cause.code === "CERT_INVALID") {
@@ -167,6 +165,16 @@ export async function verifyCertificateSignature(
   issuer: Certificate | CryptoKey,
 ): Promise<boolean> {
   try {
+    const c = decodeCertificate(cert.der);
+    const key = issuer instanceof CryptoKey ? issuer : issuer.spki;
+    const ok = await verifySignedData(key, {
+      algorithm: c.algorithm,
+      signature: c.signature,
+      data: c.tbs.raw,
+    });
+    if (ok !== undefined) return ok;
+    // An algorithm not handled above (e.g. RSA-PSS): ask the library.
+    const { x509 } = await loadX509();
     const x = new x509.X509Certificate(cert.der as BufferSource);
     const publicKey = issuer instanceof CryptoKey
       ? issuer

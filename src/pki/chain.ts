@@ -12,6 +12,9 @@
  * verified, and purpose `any` still requires a TLS-capable leaf keyUsage.
  * Policy extensions are accepted but not processed (OpenSSL's default).
  *
+ * The verifier (`_chain_verify.ts`) runs on `@peculiar/x509`, which is
+ * loaded on the first call, not when this module is imported.
+ *
  * @example
  * ```ts
  * const { chain } = await verifyChain(leafPem, [intermediatePem], [rootPem], {
@@ -20,19 +23,19 @@
  * ```
  * @module
  */
-import { type Clock, systemClock } from "../clock.ts";
-import { EdgeError } from "../errors.ts";
-import { buildPaths } from "./_chain_build.ts";
-import { DerError } from "./_der.ts";
-import { ChainError } from "./_chain_error.ts";
-import { type ChainPurpose, checkPath } from "./_chain_rules.ts";
-import { checkSvidLeaf } from "./_chain_svid.ts";
-import { x509 } from "./_x509.ts";
+import type { Clock } from "../clock.ts";
+import type { ChainPurpose } from "./_chain_rules.ts";
+import type { x509 } from "./_x509.ts";
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from "./_chain_limits.ts";
+import { loadChainVerifier } from "./_lazy.ts";
 
 export { ChainError } from "./_chain_error.ts";
 export type { ChainFailureReason } from "./_chain_error.ts";
 export type { ChainPurpose } from "./_chain_rules.ts";
-export { MAX_CHAIN_LENGTH } from "./_chain_build.ts";
+export {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  MAX_CHAIN_LENGTH,
+} from "./_chain_limits.ts";
 
 /** A certificate as an object (ours or the library's), PEM text or DER bytes. */
 export type CertificateInput =
@@ -41,9 +44,6 @@ export type CertificateInput =
   | string
   | Uint8Array
   | ArrayBuffer;
-
-/** Default tolerance for clocks that disagree (edge devices often do). */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 60_000;
 
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions {
@@ -79,32 +79,6 @@ export interface VerifiedChain {
   spiffeId?: string;
 }
 
-/** Parse one certificate input; throws `CERT_INVALID` when unreadable. */
-function toCertificate(
-  input: CertificateInput,
-  what = "certificate",
-): x509.X509Certificate {
-  if (input instanceof x509.X509Certificate) return input;
-  const raw = typeof input === "object" && "der" in input ? input.der : input;
-  try {
-    return new x509.X509Certificate(
-      raw instanceof Uint8Array ? raw.slice().buffer : raw,
-    );
-  } catch (err) {
-    throw new EdgeError(
-      "CERT_INVALID",
-      `${what}: expected a PEM or DER X.509 certificate, could not parse it`,
-      { cause: err },
-    );
-  }
-}
-
-function timeOf(options: VerifyChainOptions): number {
-  const { at } = options;
-  if (at === undefined) return (options.clock ?? systemClock).now();
-  return at instanceof Date ? at.getTime() : at;
-}
-
 /**
  * Verify that `leaf` chains through `intermediates` (untrusted helpers, any
  * order) to one of `roots` (trust anchors). Resolves with the path used;
@@ -132,39 +106,9 @@ export async function verifyChain(
       `maxClockSkewMs: expected a number >= 0, got ${skewMs}`,
     );
   }
-  const leafCert = toCertificate(leaf, "leaf");
-  const inters = intermediates.map((c, i) =>
-    toCertificate(c, `intermediates[${i}]`)
-  );
-  const anchors = roots.map((c, i) => toCertificate(c, `roots[${i}]`));
-  const rules = {
-    at: timeOf(options),
-    skewMs,
-    purpose: options.purpose ?? "any",
-  };
-  let first: unknown;
-  for (const path of buildPaths(leafCert, inters, anchors)) {
-    try {
-      await checkPath(path, rules);
-      const spiffeId = options.requireSpiffeId
-        ? checkSvidLeaf(path, options.trustDomain)
-        : undefined;
-      return spiffeId === undefined
-        ? { chain: path }
-        : { chain: path, spiffeId };
-    } catch (err) {
-      if (err instanceof DerError) {
-        throw new EdgeError(
-          "CERT_INVALID",
-          `a certificate in the chain has a malformed extension: ${err.message}`,
-          { cause: err },
-        );
-      }
-      if (!(err instanceof ChainError)) throw err;
-      first ??= err;
-    }
-  }
-  throw first;
+  // The verifier works on the X.509 library, loaded only now (see _lazy.ts).
+  const { verifyChainPaths } = await loadChainVerifier();
+  return await verifyChainPaths(leaf, intermediates, roots, options, skewMs);
 }
 
 /**

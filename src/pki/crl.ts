@@ -19,16 +19,24 @@ import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { bytesEqual, normalizeSerialHex } from "../bytes.ts";
 import {
+  children,
   decodeOne,
   expectTag,
-  integer,
   OID,
   readInteger,
   TAG,
 } from "./_der.ts";
+import {
+  decodeSigned,
+  readExtensionList,
+  readTime,
+} from "./_certificate_der.ts";
+import type { ExtensionPart } from "./_certificate_fields.ts";
 import { readAuthorityKeyId } from "./_extensions.ts";
 import { readName } from "./_name.ts";
-import { ECDSA_P256, x509 } from "./_x509.ts";
+import { verifySignedData } from "./_signature.ts";
+import { serialHexOf } from "./_tbs.ts";
+import { loadCrlCreator, loadX509 } from "./_lazy.ts";
 import type { Certificate, CertificateIssuer } from "./certificate.ts";
 import { assertKeyMatchesCertificate } from "./keys.ts";
 import { encodePem, parsePemBlock } from "./pem.ts";
@@ -127,32 +135,20 @@ export async function createCrl(
   if (BigInt(options.crlNumber) < 0n) {
     throw new TypeError("crlNumber must not be negative");
   }
-  const extensions = [
-    new x509.Extension(
-      OID.crlNumber,
-      false,
-      integer(options.crlNumber) as BufferSource,
-    ),
-  ];
-  if (cert.subjectKeyId) {
-    extensions.push(
-      new x509.AuthorityKeyIdentifierExtension(cert.subjectKeyId),
-    );
-  }
-  const crl = await x509.X509CrlGenerator.create({
-    issuer: new x509.Name(cert.subjectDer as BufferSource),
+  const { encodeCrl } = await loadCrlCreator();
+  return await encodeCrl({
+    issuerDer: cert.subjectDer,
+    subjectKeyId: cert.subjectKeyId,
     thisUpdate,
     nextUpdate: options.nextUpdate,
+    crlNumber: options.crlNumber,
     signingKey: keys.privateKey,
-    signingAlgorithm: ECDSA_P256,
-    extensions,
     entries: options.revoked.map((e) => ({
-      serialNumber: evenHex(normalizeSerialHex(e.serialHex)),
-      revocationDate: e.revokedAt,
+      serialHex: evenHex(normalizeSerialHex(e.serialHex)),
+      revokedAt: e.revokedAt,
       reason: e.reason ? REASONS.indexOf(e.reason) : undefined,
     })),
   });
-  return new Uint8Array(crl.rawData);
 }
 
 function evenHex(hex: string): string {
@@ -171,49 +167,71 @@ function invalid(message: string, cause?: unknown): EdgeError {
   return new EdgeError("CRL_INVALID", message, { cause });
 }
 
+const extValue = (exts: readonly ExtensionPart[], oid: string) =>
+  exts.find((e) => e.oid === oid)?.value;
+
+const CRL_REASON_OID = "2.5.29.21";
+const ENUMERATED = 0x0a;
+
+function readEntry(entry: Uint8Array): RevokedEntry {
+  const [serial, date, exts, ...rest] = children(
+    expectTag(decodeOne(entry), TAG.SEQUENCE, "revokedCertificate").value,
+  );
+  if (rest.length) throw new Error("revokedCertificate: too many fields");
+  const reasonDer = exts &&
+    extValue(readExtensionList(exts.raw), CRL_REASON_OID);
+  const code = reasonDer &&
+    readInteger(expectTag(decodeOne(reasonDer), ENUMERATED, "CRLReason").value);
+  return {
+    serialHex: serialHexOf(expectTag(serial, TAG.INTEGER, "serial").raw),
+    revokedAt: readTime(date, "revocationDate"),
+    reason: code === undefined ? undefined : REASONS[Number(code)],
+  };
+}
+
 /** Parse a DER CRL (signature not checked: see {@link verifyCrlSignature}). */
 export function parseCrlDer(der: Uint8Array): Crl {
-  let crl: x509.X509Crl;
+  let fields;
   try {
-    decodeOne(der);
-    crl = new x509.X509Crl(der as BufferSource);
+    fields = children(decodeSigned(der, "CertificateList").tbs.value);
   } catch (cause) {
     throw invalid("CRL: malformed DER", cause);
   }
   try {
-    const issuer = readName(crl.issuerName);
-    const numExt = crl.getExtension(OID.crlNumber);
+    let i = fields[0]?.tag === TAG.INTEGER ? 1 : 0; // version
+    expectTag(fields[i++], TAG.SEQUENCE, "signature");
+    const issuer = readName(expectTag(fields[i++], TAG.SEQUENCE, "issuer").raw);
+    const thisUpdate = readTime(fields[i++], "thisUpdate");
+    let nextUpdate: Date | undefined;
+    const t = fields[i]?.tag;
+    if (t === TAG.UTC_TIME || t === TAG.GENERALIZED_TIME) {
+      nextUpdate = readTime(fields[i++], "nextUpdate");
+    }
+    let revoked: RevokedEntry[] = [];
+    if (fields[i]?.tag === TAG.SEQUENCE) {
+      revoked = children(fields[i++].value).map((e) => readEntry(e.raw));
+    }
+    let exts: ExtensionPart[] = [];
+    if (fields[i]?.tag === 0xa0) exts = readExtensionList(fields[i++].value);
+    if (i !== fields.length) throw new Error("TBSCertList: unexpected fields");
+    const numDer = extValue(exts, OID.crlNumber);
     return {
       der: new Uint8Array(der),
       issuer: issuer.text,
       issuerDer: issuer.der,
-      thisUpdate: crl.thisUpdate,
-      nextUpdate: crl.nextUpdate,
-      crlNumber: numExt
+      thisUpdate,
+      nextUpdate,
+      crlNumber: numDer
         ? readInteger(
-          expectTag(
-            decodeOne(new Uint8Array(numExt.value)),
-            TAG.INTEGER,
-            "CRLNumber",
-          )
-            .value,
+          expectTag(decodeOne(numDer), TAG.INTEGER, "CRLNumber").value,
         )
         : undefined,
-      authorityKeyId: readAuthorityKeyId(extValue(crl, OID.authorityKeyId)),
-      revoked: Array.from(crl.entries, (e) => ({
-        serialHex: e.serialNumber.toLowerCase(),
-        revokedAt: e.revocationDate,
-        reason: e.reason === undefined ? undefined : REASONS[e.reason],
-      })),
+      authorityKeyId: readAuthorityKeyId(extValue(exts, OID.authorityKeyId)),
+      revoked,
     };
   } catch (cause) {
     throw invalid("CRL: malformed contents", cause);
   }
-}
-
-function extValue(crl: x509.X509Crl, oid: string): Uint8Array | undefined {
-  const ext = crl.getExtension(oid);
-  return ext ? new Uint8Array(ext.value) : undefined;
 }
 
 /** Parse a PEM CRL (`X509 CRL`). */
@@ -228,6 +246,15 @@ export async function verifyCrlSignature(
 ): Promise<boolean> {
   if (!bytesEqual(crl.issuerDer, issuer.subjectDer)) return false;
   try {
+    const signed = decodeSigned(crl.der, "CertificateList");
+    const ok = await verifySignedData(issuer.spki, {
+      algorithm: signed.algorithm,
+      signature: signed.signature,
+      data: signed.tbs.raw,
+    });
+    if (ok !== undefined) return ok;
+    // An algorithm not handled above (e.g. RSA-PSS): ask the library.
+    const { x509 } = await loadX509();
     const x = new x509.X509Crl(crl.der as BufferSource);
     return await x.verify({
       publicKey: new x509.PublicKey(issuer.spki as BufferSource),

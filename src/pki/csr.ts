@@ -50,7 +50,6 @@ import {
 } from "./_name.ts";
 import { readSpki, rememberSpki, spkiOf } from "./_spki.ts";
 import { signEnvelope } from "./_tbs.ts";
-import { x509 } from "./_x509.ts";
 import { assertP256, parsePublicKeyDer } from "./keys.ts";
 import { encodePem, parsePemBlock } from "./pem.ts";
 
@@ -140,7 +139,7 @@ export async function createCsr(
     : [];
   const cri = seq(
     integer(0),
-    new Uint8Array(name.toArrayBuffer()),
+    name,
     await spkiOf(keys.publicKey),
     tlv(ctx(0, true), ...attributes),
   );
@@ -188,7 +187,7 @@ export async function parseCsrDer(
   }
   rememberSpki(publicKey, req.spki);
   try {
-    const name = readName(new x509.Name(req.subjectDer as BufferSource));
+    const name = readName(req.subjectDer);
     const exts = req.extensions ? readExtensions(req.extensions) : new Map();
     const bc = readBasicConstraints(exts.get(OID.basicConstraints)?.value);
     return {
