@@ -32,6 +32,8 @@ for (const t of targets) {
     ...flags,
     "--include",
     "config/",
+    "--include",
+    "src/workloadapi/proto/",
     "--target",
     t.triple,
     "--output",

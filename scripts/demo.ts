@@ -1,253 +1,239 @@
 /**
- * `deno task demo`: what edge-runtime can do today, end to end, on embedded
- * defaults in a temporary state directory that is removed on exit or Ctrl-C.
+ * `deno task demo`: the whole system on one machine, on embedded defaults,
+ * in a temporary directory removed on exit or Ctrl-C.
  *
- * Today (issue #3) that is the PKI and state core a hub and a device share:
- * a hub CA, a node certificate from a KubeEdge-style CSR, a name-constrained
- * node intermediate for offline rotation, a workload X.509-SVID, chain
- * verification, a CRL, and crash-safe storage. The hub process, the runtime
- * and a workload process join the demo as their issues land (#4–#8).
+ * Starts the reference hub, creates a join token, starts the runtime (which
+ * bootstraps its node identity, gets its node intermediate and serves the
+ * SPIFFE Workload API), runs a sample workload process that fetches an
+ * X.509-SVID and a JWT-SVID, then stops the hub and shows the workload's
+ * SVID rotating offline, and restarts the hub.
+ *
+ * `deno task demo --keep-running` does the set-up, prints KEY=value lines for
+ * scripting against the running system, and stays up until SIGINT/SIGTERM.
  * @module
  */
 import {
-  assertKeyMatchesCertificate,
-  caHash,
-  createCrl,
-  createCsr,
-  createSelfSignedCa,
-  encodeCertificatePem,
-  encodePrivateKeySec1Pem,
-  generateKeyPair,
-  isRevoked,
-  issueCertificate,
-  parseCertificate,
-  parseCrlDer,
-  parseCsrDer,
-  parsePrivateKey,
-  verifyCrlSignature,
-  verifySvidChain,
-} from "../src/pki/mod.ts";
-import { openStore } from "../src/store/mod.ts";
-import { isEdgeError } from "../src/errors.ts";
+  type Proc,
+  ROOT,
+  runProgram,
+  spawnProgram,
+  writeSystemConfigs,
+} from "./_system.ts";
+import { parseCertificateChainDer, verifySvidChain } from "../src/pki/mod.ts";
+import { decodeJwtInsecure } from "../src/jose/mod.ts";
+import { fromBase64 } from "../src/bytes.ts";
 
-const TRUST_DOMAIN = "example.org";
-const NODE = "demo-node";
-const HOUR = 3_600_000;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
+const keepRunning = Deno.args.includes("--keep-running");
+const unknown = Deno.args.filter((a) => a !== "--keep-running");
+if (unknown.length) {
+  console.error(
+    `demo: unknown argument ${
+      unknown[0]
+    }; usage: deno task demo [--keep-running]`,
+  );
+  Deno.exit(2);
+}
 
 const started = performance.now();
-let step = 0;
-function say(text: string) {
+let stepNo = 0;
+const say = (text: string) => {
   const t = ((performance.now() - started) / 1000).toFixed(2).padStart(6);
   console.log(`[${t}s] ${text}`);
-}
-async function stepDo<T>(title: string, fn: () => Promise<T>): Promise<T> {
-  step++;
-  say(`step ${step}: ${title}`);
+};
+async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
+  say(`step ${++stepNo}: ${title}`);
   const t0 = performance.now();
-  const result = await fn();
-  say(`        ok (${(performance.now() - t0).toFixed(0)} ms)`);
-  return result;
+  const r = await fn();
+  say(`        done in ${(performance.now() - t0).toFixed(0)} ms`);
+  return r;
 }
 
-const workDir = await Deno.makeTempDir({ prefix: "edge-runtime-demo-" });
-const cleanup = () => {
-  try {
-    Deno.removeSync(workDir, { recursive: true });
-  } catch { /* already gone */ }
-};
-const onSignal = () => {
-  console.log("\ninterrupted — removing the demo state directory");
-  cleanup();
-  Deno.exit(130);
+const dir = await Deno.makeTempDir({ prefix: "edge-runtime-demo-" });
+const procs: Proc[] = [];
+let cleaned = false;
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  await Promise.all(procs.map((p) => p.stop().catch(() => 0)));
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+const onSignal = async () => {
+  console.log("\nstopping — removing the demo directory");
+  await cleanup();
+  Deno.exit(keepRunning ? 0 : 130);
 };
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 
-try {
-  say(`edge-runtime demo — state in ${workDir} (removed at the end)`);
-  const hubStore = await openStore(`${workDir}/hub`);
-  const edgeStore = await openStore(`${workDir}/edge`);
-
-  const ca = await stepDo(
-    "hub: created a root CA (ECDSA P-256, 1 year)",
-    () =>
-      createSelfSignedCa({
-        subject: { CN: "edge-runtime demo CA" },
-        ttlMs: 365 * 24 * HOUR,
-      }),
-  );
-  const hash = await caHash(ca.cert.der);
-  await hubStore.writeUnit("ca", {
-    cert: ca.cert.der,
-    key: enc.encode(await encodePrivateKeySec1Pem(ca.keys.privateKey)),
-  });
-  say(`        CA hash (the first part of a join token): ${hash}`);
-
-  const nodeKeys = await generateKeyPair();
-  const csrDer = await stepDo(
-    `device: generated its key and a CSR "O=system:nodes, CN=system:node:${NODE}"`,
-    () =>
-      createCsr({
-        keys: nodeKeys,
-        subject: { O: "system:nodes", CN: `system:node:${NODE}` },
-        extKeyUsages: ["clientAuth", "serverAuth"],
-      }),
-  );
-  const nodeCert = await stepDo(
-    "hub: checked the CSR signature and issued the node certificate (24 h)",
-    async () => {
-      const csr = await parseCsrDer(csrDer);
-      return issueCertificate({
-        issuer: ca,
-        subjectPublicKey: csr.spki,
-        profile: "leaf",
-        subject: csr.subject,
-        uris: [`spiffe://${TRUST_DOMAIN}/node/${NODE}`],
-        extKeyUsages: ["clientAuth", "serverAuth"],
-        ttlMs: 24 * HOUR,
-      });
-    },
-  );
-  say(
-    `        serial ${nodeCert.serialHex}, ${
-      nodeCert.uris[0]
-    }, valid until ${nodeCert.notAfter.toISOString()}`,
-  );
-
-  await stepDo(
-    "device: stored key + certificate + CA as one crash-safe unit",
-    async () => {
-      await edgeStore.writeUnit("identity", {
-        key: enc.encode(await encodePrivateKeySec1Pem(nodeKeys.privateKey)),
-        cert: enc.encode(encodeCertificatePem(nodeCert)),
-        ca: enc.encode(encodeCertificatePem(ca.cert)),
-      });
-      const back = await edgeStore.requireUnit("identity", {
-        validate: async (m) => {
-          const keys = await parsePrivateKey(dec.decode(m.key));
-          await assertKeyMatchesCertificate(
-            keys.privateKey,
-            parseCertificate(dec.decode(m.cert)),
-          );
-        },
-      });
-      if (back.source !== "current") {
-        throw new Error("identity unit did not read back");
-      }
-    },
-  );
-
-  const interKeys = await generateKeyPair();
-  const intermediate = await stepDo(
-    `hub: signed a node intermediate CA (pathLen 0, only spiffe://${TRUST_DOMAIN}, 7 d)`,
-    async () => {
-      const csr = await parseCsrDer(
-        await createCsr({
-          keys: interKeys,
-          subject: { CN: `${NODE} intermediate` },
-          ca: { pathLength: 0 },
-        }),
-      );
-      return issueCertificate({
-        issuer: ca,
-        subjectPublicKey: csr.spki,
-        profile: "ca",
-        subject: csr.subject,
-        pathLength: 0,
-        permittedUriDomains: [TRUST_DOMAIN],
-        ttlMs: 7 * 24 * HOUR,
-      });
-    },
-  );
-
-  const svidKeys = await generateKeyPair();
-  const svid = await stepDo(
-    "device: issued a workload X.509-SVID offline from the intermediate (1 h)",
-    () =>
-      issueCertificate({
-        issuer: { cert: intermediate, keys: interKeys },
-        subjectPublicKey: svidKeys.publicKey,
-        profile: "leaf",
-        uris: [`spiffe://${TRUST_DOMAIN}/workload/demo`],
-        extKeyUsages: ["serverAuth", "clientAuth"],
-        ttlMs: HOUR,
-      }),
-  );
-
-  const verified = await stepDo(
-    "workload side: verified SVID → intermediate → root",
-    () =>
-      verifySvidChain(svid, [intermediate], [ca.cert], {
-        trustDomain: TRUST_DOMAIN,
-      }),
-  );
-  say(
-    `        SPIFFE ID ${verified.spiffeId}, chain of ${verified.chain.length}`,
-  );
-
-  await stepDo(
-    "a rogue SVID outside the trust domain is rejected by the name constraint",
-    async () => {
-      const rogue = await issueCertificate({
-        issuer: { cert: intermediate, keys: interKeys },
-        subjectPublicKey: svidKeys.publicKey,
-        profile: "leaf",
-        uris: ["spiffe://evil.example.net/workload/demo"],
-        extKeyUsages: ["serverAuth", "clientAuth"],
-        ttlMs: HOUR,
-      }).catch((err) => err);
-      if (isEdgeError(rogue)) {
-        say(`        refused at issuance: ${rogue.message}`);
-        return;
-      }
-      try {
-        await verifySvidChain(rogue, [intermediate], [ca.cert]);
-        throw new Error("rogue SVID was accepted");
-      } catch (err) {
-        if (!isEdgeError(err, "CHAIN_INVALID")) throw err;
-        say(`        refused: ${err.message}`);
-      }
-    },
-  );
-
-  await stepDo(
-    `hub: revoked the node certificate and published a CRL`,
-    async () => {
-      const der = await createCrl({
-        issuer: ca,
-        revoked: [{ serialHex: nodeCert.serialHex, revokedAt: new Date() }],
-        nextUpdate: new Date(Date.now() + 24 * HOUR),
-        crlNumber: 1n,
-      });
-      await hubStore.write("crl", der);
-      const crl = parseCrlDer(der);
-      if (!await verifyCrlSignature(crl, ca.cert)) {
-        throw new Error("CRL signature invalid");
-      }
-      say(
-        `        CRL #${crl.crlNumber}: serial ${nodeCert.serialHex} revoked = ${
-          isRevoked(crl, nodeCert.serialHex)
-        }`,
-      );
-    },
-  );
-
-  const files = [];
-  for await (const e of Deno.readDir(`${workDir}/edge`)) {
-    const st = await Deno.stat(`${workDir}/edge/${e.name}`);
-    files.push(`${e.name} (${(st.mode! & 0o777).toString(8)})`);
+async function workload(
+  args: string[],
+  endpoint: string,
+): Promise<Record<string, unknown>[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net",
+      `${ROOT}/scripts/demo_workload.ts`,
+      ...args,
+    ],
+    env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(
+      `workload failed: ${text}${new TextDecoder().decode(out.stderr)}`,
+    );
   }
-  say(`device state directory: ${files.sort().join(", ")}`);
-  say(
-    `done in ${
-      ((performance.now() - started) / 1000).toFixed(2)
-    } s — the hub process, the runtime`,
-  );
-  say(
-    "and a workload process join this demo as issues #4–#8 land. Tests: npx -y deno@2.9.6 task test",
-  );
-} finally {
-  cleanup();
+  return text.trim().split("\n").map((l) => JSON.parse(l));
 }
+
+async function showSvid(msg: Record<string, unknown>): Promise<string> {
+  const svid =
+    (msg.svids as { spiffe_id: string; x509_svid: string; bundle: string }[])[
+      0
+    ];
+  const chain = parseCertificateChainDer(fromBase64(svid.x509_svid));
+  const roots = parseCertificateChainDer(fromBase64(svid.bundle));
+  const v = await verifySvidChain(chain[0], chain.slice(1), roots, {
+    trustDomain: "example.org",
+  });
+  say(
+    `        ${v.spiffeId}: serial ${chain[0].serialHex.slice(0, 12)}…, ` +
+      `valid until ${
+        chain[0].notAfter.toISOString()
+      }, chain leaf → node intermediate → hub CA verified`,
+  );
+  return chain[0].serialHex;
+}
+
+let exitCode = 0;
+try {
+  say(`edge-runtime demo — everything lives in ${dir} (removed at the end)`);
+  const sys = await writeSystemConfigs(dir, { svidTtl: "10s" });
+
+  let hub = await step(
+    "start the reference hub (CA, enrollment API, admin socket)",
+    async () => {
+      const p = await spawnProgram(["hub", "--config", sys.hubConfig]);
+      procs.push(p);
+      const m = await p.waitFor(/CA hash: ([0-9a-f]{64})[\s\S]*admin socket:/);
+      say(`        hub CA hash ${m[1]}`);
+      return p;
+    },
+  );
+
+  await step(
+    `create a single-use join token for node "${sys.nodeName}"`,
+    async () => {
+      const token = (await runProgram([
+        "token",
+        "create",
+        "--node",
+        sys.nodeName,
+        "--config",
+        sys.hubConfig,
+      ])).trim();
+      await Deno.writeTextFile(`${dir}/join-token`, token + "\n", {
+        mode: 0o600,
+      });
+      say(
+        `        token written to ${dir}/join-token (<caHash>.<jwt>, not shown)`,
+      );
+    },
+  );
+
+  const endpoint = await step(
+    "start the runtime: bootstrap, node intermediate, Workload API",
+    async () => {
+      const p = await spawnProgram(["run", "--config", sys.edgeConfig]);
+      procs.push(p);
+      const m = await p.waitFor(
+        /SPIFFE_ENDPOINT_SOCKET=(unix:\/\/\S+)/,
+        60_000,
+      );
+      say(`        SPIFFE_ENDPOINT_SOCKET=${m[1]}`);
+      return m[1];
+    },
+  );
+
+  if (keepRunning) {
+    const lines = {
+      SPIFFE_ENDPOINT_SOCKET: endpoint,
+      HUB_ENROLL_URL: sys.enrollUrl,
+      HUB_CONFIG: sys.hubConfig,
+      EDGE_CONFIG: sys.edgeConfig,
+      HUB_STATE_DIR: sys.hubStateDir,
+      EDGE_STATE_DIR: sys.edgeStateDir,
+      NODE_NAME: sys.nodeName,
+      WORKLOAD_UID: String(sys.workloadUid),
+      WORKLOAD_SPIFFE_ID: sys.workloadSpiffeId,
+    };
+    for (const [k, v] of Object.entries(lines)) console.log(`${k}=${v}`);
+    say("running; press Ctrl-C to stop");
+    await new Promise(() => {});
+  }
+
+  await step(
+    "a separate workload process fetches its X.509-SVID over the Workload API",
+    async () => {
+      const [msg] = await workload(["x509", "1"], endpoint);
+      await showSvid(msg);
+    },
+  );
+
+  await step(
+    'the workload fetches a JWT-SVID for audience "demo-db"',
+    async () => {
+      const [r] = await workload(["jwt", "demo-db"], endpoint);
+      const { header, claims } = decodeJwtInsecure(r.svid as string);
+      say(
+        `        ${header.alg} JWT for ${claims.sub}, aud ${
+          JSON.stringify(claims.aud)
+        }, expires ${new Date((claims.exp as number) * 1000).toISOString()}`,
+      );
+    },
+  );
+
+  await step("stop the hub: the node is now offline", async () => {
+    await hub.stop();
+  });
+
+  await step(
+    "offline rotation: the workload's stream delivers a fresh SVID from the cached intermediate",
+    async () => {
+      const msgs = await workload(["x509", "2"], endpoint);
+      const a = await showSvid(msgs[0]);
+      const b = await showSvid(msgs[1]);
+      if (a === b) throw new Error("the SVID did not rotate");
+      say("        rotated while the hub was down");
+    },
+  );
+
+  hub = await step("restart the hub", async () => {
+    const p = await spawnProgram(["hub", "--config", sys.hubConfig]);
+    procs.push(p);
+    await p.waitFor(/admin socket:/);
+    say("        the hub is back; the node renews against it on schedule");
+    return p;
+  });
+
+  say(
+    `demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+} catch (err) {
+  exitCode = 1;
+  console.error(`demo failed: ${(err as Error).message}`);
+  for (const p of procs) {
+    const tail = p.stderr().trim().split("\n").slice(-5).join("\n");
+    if (tail) console.error(tail);
+  }
+} finally {
+  await cleanup();
+}
+Deno.exit(exitCode);

@@ -1,8 +1,8 @@
 /**
  * The device runtime's composition root: config → logger → store → node
- * identity (bootstrap, renewal, sinks) → admin API, running until SIGINT or
- * SIGTERM. The Workload API and the hub link are wired here as their issues
- * land; each subscribes to the identity's "identity changed" events.
+ * identity (bootstrap, renewal, sinks) → node intermediate → Workload API,
+ * plus the admin API, running until SIGINT or SIGTERM. Consumers follow the
+ * identity's "identity changed" events.
  * @module
  */
 import type { CliIo } from "./cli/command.ts";
@@ -10,7 +10,14 @@ import { loadConfig } from "./config/mod.ts";
 import { createLogger } from "./log/mod.ts";
 import { openStore } from "./store/mod.ts";
 import { nodeIdentityFromConfig } from "./identity/mod.ts";
+import { identityPem } from "./identity/mod.ts";
 import { type AdminServer, startAdminServer } from "./admin/mod.ts";
+import {
+  createIntermediateHolder,
+  IntermediateRenewer,
+  type NodeTlsCredentials,
+} from "./svid/mod.ts";
+import { startWorkloadApi, type WorkloadApi } from "./workloadapi/mod.ts";
 
 /** Options of {@link startRuntime} and {@link startHub}. */
 export interface StartOptions {
@@ -54,11 +61,38 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   const shutdown = shutdownSignal();
   const { signal } = shutdown;
   const identity = nodeIdentityFromConfig(config, { store, logger: log });
+  // The node's mTLS credentials, kept current by the identity events.
+  let nodeTls: NodeTlsCredentials | undefined;
+  identity.events.watch(async (id) => {
+    const pem = await identityPem(id);
+    nodeTls = {
+      certChainPem: pem.certPem,
+      keyPem: pem.keyPem,
+      bundlePem: pem.caPem,
+    };
+  });
+  const intermediates = createIntermediateHolder();
+  const renewer =
+    config.workloadApi.enabled && config.identity.upstream === "hub"
+      ? new IntermediateRenewer({
+        hubUrl: config.hub.httpServer,
+        nodeName: config.node.name,
+        trustDomain: config.trustDomain,
+        node: () => nodeTls,
+        holder: intermediates,
+        store,
+        logger: log,
+      })
+      : undefined;
   let admin: AdminServer | undefined;
+  let workloadApi: WorkloadApi | undefined;
   try {
     admin = await startAdminServer({
       socketPath: config.admin.socketPath,
-      status: () => ({ identity: identity.manager.status() }),
+      status: () => ({
+        identity: identity.manager.status(),
+        workloadApi: workloadApi?.status(),
+      }),
       logger: log,
     }).catch((err) => {
       log.warn("admin API not started; status falls back to the state dir", {
@@ -69,6 +103,19 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     });
     identity.upstream.start?.(signal);
     await identity.manager.start(signal);
+    if (config.workloadApi.enabled) {
+      await renewer?.start();
+      workloadApi = await startWorkloadApi({
+        config: config.workloadApi,
+        trustDomain: config.trustDomain,
+        intermediates,
+        store,
+        logger: log,
+        sinks: config.sinks,
+      });
+      options.io.stdout(`SPIFFE_ENDPOINT_SOCKET=${workloadApi.address}\n`);
+      log.info("Workload API serving", { address: workloadApi.address });
+    }
     await identity.manager.run(signal);
     log.info("runtime stopped");
     return 0;
@@ -77,6 +124,8 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     throw err;
   } finally {
     shutdown.dispose();
+    await renewer?.stop();
+    await workloadApi?.close();
     await admin?.close();
   }
 }

@@ -6,7 +6,7 @@ import {
 
 const root = new URL("..", import.meta.url).pathname;
 
-Deno.test("the demo runs end to end, says what it did, and removes its state", async () => {
+Deno.test("the demo runs hub, runtime and a workload end to end, says what it did, and cleans up", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "demo"],
     cwd: root,
@@ -15,24 +15,29 @@ Deno.test("the demo runs end to end, says what it did, and removes its state", a
     env: { NO_COLOR: "1" },
   }).output();
   const text = new TextDecoder().decode(out.stdout);
-  assertEquals(out.code, 0, text + new TextDecoder().decode(out.stderr));
+  const err = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text + err);
   for (
     const expected of [
-      "created a root CA",
-      "CA hash (the first part of a join token): ",
-      "issued the node certificate",
-      "stored key + certificate + CA as one crash-safe unit",
-      "signed a node intermediate CA",
-      "issued a workload X.509-SVID",
-      "SPIFFE ID spiffe://example.org/workload/demo, chain of 3",
-      "refused: ",
-      "revoked = true",
-      "identity (600)",
-      "done in ",
+      "start the reference hub",
+      "hub CA hash ",
+      "create a single-use join token",
+      "SPIFFE_ENDPOINT_SOCKET=unix:///",
+      "spiffe://example.org/workload/demo: serial ",
+      "chain leaf → node intermediate → hub CA verified",
+      "ES256 JWT for spiffe://example.org/workload/demo",
+      "rotated while the hub was down",
+      "restart the hub",
+      "demo finished in ",
     ]
   ) assertStringIncludes(text, expected);
-  const dir = text.match(/state in (\S+) \(removed/)?.[1];
-  assert(dir, "demo names its state directory");
+  // The join token is a secret: written to a 0600 file, never printed.
+  assert(
+    !/[0-9a-f]{64}\.eyJ/.test(text + err),
+    "the demo printed the join token",
+  );
+  const dir = text.match(/everything lives in (\S+) \(removed/)?.[1];
+  assert(dir, "the demo names its directory");
   const gone = await Deno.stat(dir).then(() => false, () => true);
-  assert(gone, `demo left ${dir} behind`);
+  assert(gone, `the demo left ${dir} behind`);
 });

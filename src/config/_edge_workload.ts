@@ -28,7 +28,7 @@ const entry = s.object({
   ttl: s.duration({
     doc: "X.509-SVID lifetime (workloadApi.svidTtl when absent).",
     optional: true,
-    min: "1m",
+    min: "5s",
   }),
   hint: s.string({ doc: "Hint returned with the SVID.", optional: true }),
 }, { doc: "Registration entry." });
@@ -48,9 +48,9 @@ export const workloadApi = s.object({
     "0666",
   ),
   svidTtl: s.duration({
-    doc: "Default X.509-SVID lifetime.",
+    doc: "Default X.509-SVID lifetime (rotated at half-life).",
     default: "1h",
-    min: "1m",
+    min: "5s",
   }),
   jwtSvidTtl: s.duration({
     doc: "JWT-SVID lifetime.",

@@ -159,10 +159,10 @@ export function duration<const O extends DurationOptions>(
       throw e;
     }
     if (min !== undefined && ms < min) {
-      return no(`at least ${formatDuration(min)}`);
+      return no(`must be at least ${formatDuration(min)}`);
     }
     return max !== undefined && ms > max
-      ? no(`at most ${formatDuration(max)}`)
+      ? no(`must be at most ${formatDuration(max)}`)
       : ok(ms);
   });
 }

@@ -108,7 +108,7 @@ Deno.test("every problem is reported at once, each with its full path", () => {
 Deno.test("integers reject fractions and durations below the minimum", () => {
   assert.deepEqual(errorsOf({ name: "n", port: 1.5, wait: "500ms" }), [
     "port: expected an integer from 1 to 65535, got 1.5",
-    'wait: expected a duration like "90s" or "1h30m", got "500ms" (at least 1s)',
+    'wait: expected a duration like "90s" or "1h30m", got "500ms" (must be at least 1s)',
   ]);
 });
 

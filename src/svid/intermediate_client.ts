@@ -1,10 +1,9 @@
 /**
  * Obtains the node intermediate CA from the hub and keeps it renewed.
  *
- * Contract with the hub (to align with src/hubserver): `POST /node-ca` on
- * the hub's HTTPS endpoint, mTLS with the node certificate, body = DER
- * PKCS#10 CSR of a fresh P-256 CA key (content-type
- * `application/pkcs10`), answer = DER certificate (`application/pkix-cert`):
+ * Contract with the hub (docs/hub.md): `POST /node-ca.crt` on the hub's
+ * HTTPS endpoint, mTLS with the node certificate, header `NodeName`, body =
+ * DER PKCS#10 CSR of a fresh P-256 CA key, answer = DER certificate(s):
  * cA, pathLen 0, URI name constraint = the trust domain, signed by the
  * hub CA. The answer is checked (key matches, CA with pathLen 0, chains to
  * the node's trust bundle) before use; then stored (unit
@@ -13,7 +12,6 @@
  * hub is unreachable the stored one keeps being used until it expires.
  * @module
  */
-import * as https from "node:https";
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
@@ -24,11 +22,13 @@ import {
   encodePrivateKeyPkcs8Der,
   generateKeyPair,
   parseCertificateChain,
+  parseCertificateChainDer,
   parseCertificateDer,
   parsePrivateKeyDer,
-  verifyChain,
+  verifyCertificateSignature,
 } from "../pki/mod.ts";
 import type { Store } from "../store/mod.ts";
+import { bodyText, httpsRequest } from "../net/https_client.ts";
 import { x509BundleFromCertificates } from "../bundle/mod.ts";
 import type { IntermediateHolder, NodeIntermediate } from "./intermediate.ts";
 import { retryDelay } from "./schedule.ts";
@@ -48,6 +48,8 @@ export interface NodeTlsCredentials {
 export interface RequestIntermediateOptions {
   /** Hub HTTPS base URL, e.g. `https://127.0.0.1:10002`. */
   hubUrl: string;
+  /** This node's name (the `NodeName` header; must match its certificate). */
+  nodeName: string;
   trustDomain: string;
   node: NodeTlsCredentials;
   /** @default 30_000 */
@@ -67,8 +69,8 @@ export async function requestNodeIntermediate(
     uris: [`spiffe://${o.trustDomain}`],
     ca: { pathLength: 0 },
   });
-  const der = await post(o, csr);
-  const cert = parseCertificateDer(der);
+  // The hub answers with the intermediate, then any hub intermediates.
+  const [cert] = parseCertificateChainDer(await post(o, csr));
   const roots = parseCertificateChain(o.node.bundlePem);
   await check(cert, keys, roots, o.clock ?? systemClock);
   return {
@@ -91,62 +93,60 @@ async function check(
       "node intermediate: expected a CA certificate with pathLen 0",
     );
   }
-  await verifyChain(cert, [], roots, { clock }).catch((cause) => {
+  // The intermediate is a CA (keyCertSign only), so it is checked as the
+  // issuer it will be: signed by a bundle root and valid now.
+  let signed = false;
+  for (const root of roots) {
+    if (
+      root.subject === cert.issuer &&
+      await verifyCertificateSignature(cert, root)
+    ) {
+      signed = true;
+      break;
+    }
+  }
+  const now = clock.now();
+  if (
+    !signed || now < cert.notBefore.getTime() || now >= cert.notAfter.getTime()
+  ) {
     throw new EdgeError(
       "INTERMEDIATE_FAILED",
-      "node intermediate does not chain to the trust bundle",
-      { cause },
+      signed
+        ? `node intermediate is not valid now (${cert.notBefore.toISOString()} – ${cert.notAfter.toISOString()})`
+        : "node intermediate is not signed by a CA of the trust bundle",
     );
-  });
+  }
 }
 
-function post(
+async function post(
   o: RequestIntermediateOptions,
   body: Uint8Array,
 ): Promise<Uint8Array> {
-  const url = new URL("/node-ca", o.hubUrl);
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      method: "POST",
-      cert: o.node.certChainPem,
-      key: o.node.keyPem,
-      ca: o.node.bundlePem,
-      headers: {
-        "content-type": "application/pkcs10",
-        "content-length": body.length,
-      },
-      timeout: o.timeoutMs ?? 30_000,
-    }, (res) => {
-      const chunks: Uint8Array[] = [];
-      res.on("data", (c: Uint8Array) => chunks.push(c));
-      res.on("end", () => {
-        const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-        let off = 0;
-        for (const c of chunks) all.set(c, (off += c.length) - c.length);
-        if (res.statusCode !== 200) {
-          reject(
-            new EdgeError(
-              "INTERMEDIATE_FAILED",
-              `hub refused the node CA request: HTTP ${res.statusCode}`,
-            ),
-          );
-        } else resolve(all);
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on(
-      "error",
-      (cause) =>
-        reject(
-          new EdgeError(
-            "INTERMEDIATE_FAILED",
-            `cannot reach the hub at ${url.origin}: ${cause.message}`,
-            { cause },
-          ),
-        ),
-    );
-    req.end(body);
+  const res = await httpsRequest({
+    url: new URL("/node-ca.crt", o.hubUrl).href,
+    method: "POST",
+    headers: {
+      "Content-Type": "application/pkcs10",
+      NodeName: o.nodeName,
+    },
+    body,
+    ca: o.node.bundlePem,
+    cert: o.node.certChainPem,
+    key: o.node.keyPem,
+    timeoutMs: o.timeoutMs ?? 30_000,
+    what: "hub",
+  }).catch((cause) => {
+    throw new EdgeError("INTERMEDIATE_FAILED", cause.message, { cause });
   });
+  if (res.status !== 200) {
+    throw new EdgeError(
+      "INTERMEDIATE_FAILED",
+      `hub refused the node intermediate request: HTTP ${res.status}: ${
+        bodyText(res)
+      }`,
+    );
+  }
+  return res.body;
 }
 
 /** Options of {@link IntermediateRenewer}. */

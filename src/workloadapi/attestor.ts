@@ -23,6 +23,7 @@
 import { createHash } from "node:crypto";
 import { EdgeError } from "../errors.ts";
 import { type PeerCredentials, peerCredentials } from "./peercred.ts";
+import { readLink, readSmallFile } from "./_libc.ts";
 import {
   containerIdFromCgroup,
   parseIdNames,
@@ -56,10 +57,10 @@ function failed(message: string, cause?: unknown): EdgeError {
   return new EdgeError("ATTESTATION_FAILED", message, { cause });
 }
 
-async function readStartTime(procRoot: string, pid: number): Promise<string> {
+function readStartTime(procRoot: string, pid: number): string {
   let text: string;
   try {
-    text = await Deno.readTextFile(`${procRoot}/${pid}/stat`);
+    text = readSmallFile(`${procRoot}/${pid}/stat`);
   } catch (cause) {
     throw failed(`caller pid ${pid} is gone`, cause);
   }
@@ -77,7 +78,7 @@ export function capturePeer(fd: number, procRoot = "/proc"): AttestedPeer {
   const cred = peerCredentials(fd);
   let text: string;
   try {
-    text = Deno.readTextFileSync(`${procRoot}/${cred.pid}/stat`);
+    text = readSmallFile(`${procRoot}/${cred.pid}/stat`);
   } catch (cause) {
     throw failed(`caller pid ${cred.pid} is gone`, cause);
   }
@@ -116,7 +117,7 @@ export class UnixAttestor {
     const wanted = this.#wanted();
     const want = (k: string) => wanted === undefined || wanted.has(k);
     const base = `${this.#procRoot}/${peer.pid}`;
-    const before = await readStartTime(this.#procRoot, peer.pid);
+    const before = readStartTime(this.#procRoot, peer.pid);
     if (before !== peer.startTime) {
       throw failed(`caller pid ${peer.pid} was reused by another process`);
     }
@@ -128,17 +129,20 @@ export class UnixAttestor {
     }
     if (want("unix:path") || want("unix:sha256")) {
       try {
-        facts.path = await Deno.readLink(`${base}/exe`);
+        facts.path = readLink(`${base}/exe`);
       } catch (cause) {
         throw failed(`cannot read the executable of pid ${peer.pid}`, cause);
       }
-      if (want("unix:sha256")) facts.sha256 = await this.#sha256(`${base}/exe`);
+      if (want("unix:sha256")) facts.sha256 = await this.#sha256(facts.path);
     }
     if (want("container:id")) {
-      const cgroup = await Deno.readTextFile(`${base}/cgroup`).catch(() => "");
+      let cgroup = "";
+      try {
+        cgroup = readSmallFile(`${base}/cgroup`);
+      } catch { /* no cgroup file: no container id */ }
       facts.containerId = containerIdFromCgroup(cgroup);
     }
-    const after = await readStartTime(this.#procRoot, peer.pid);
+    const after = readStartTime(this.#procRoot, peer.pid);
     if (after !== peer.startTime) {
       throw failed(`caller pid ${peer.pid} was reused by another process`);
     }

@@ -1,10 +1,11 @@
 /**
  * Kernel credentials of a Unix-socket peer: `getsockopt(fd, SOL_SOCKET,
  * SO_PEERCRED)` through FFI into libc (Deno has no API for it; needs
- * `--allow-ffi`). The only Deno-specific piece of the attestor.
+ * `--allow-ffi`).
  * @module
  */
 import { EdgeError } from "../errors.ts";
+import { libc } from "./_libc.ts";
 
 /** `struct ucred`: who connected. */
 export interface PeerCredentials {
@@ -15,33 +16,6 @@ export interface PeerCredentials {
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
-
-type Libc = Deno.DynamicLibrary<{
-  getsockopt: {
-    parameters: ["i32", "i32", "i32", "buffer", "buffer"];
-    result: "i32";
-  };
-}>;
-let libc: Libc | undefined;
-
-function open(): Libc {
-  if (libc) return libc;
-  try {
-    libc = Deno.dlopen("libc.so.6", {
-      getsockopt: {
-        parameters: ["i32", "i32", "i32", "buffer", "buffer"],
-        result: "i32",
-      },
-    });
-    return libc;
-  } catch (cause) {
-    throw new EdgeError(
-      "ATTESTATION_FAILED",
-      "cannot load libc.so.6 for SO_PEERCRED (is --allow-ffi granted?)",
-      { cause },
-    );
-  }
-}
 
 /**
  * Read `SO_PEERCRED` of a connected Unix socket file descriptor. Throws
@@ -54,7 +28,7 @@ export function peerCredentials(fd: number): PeerCredentials {
   const buf = new Uint8Array(12);
   const len = new Uint8Array(4);
   new DataView(len.buffer).setUint32(0, 12, true);
-  const rc = open().symbols.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, len);
+  const rc = libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, len);
   if (rc !== 0) {
     throw new EdgeError(
       "ATTESTATION_FAILED",

@@ -4,7 +4,7 @@
  * @module
  */
 import { EdgeError } from "../../errors.ts";
-import { bodyText, type HttpsResponse } from "./_https.ts";
+import { bodyText, type HttpsResponse } from "../../net/https_client.ts";
 
 /** Vault's JSON error envelope `{"errors": [...]}` as one line. */
 export function vaultErrors(res: HttpsResponse): string {

@@ -23,7 +23,7 @@ import {
   parseCertificateChain,
 } from "../../pki/mod.ts";
 import { makeIdentity } from "../state.ts";
-import { httpsRequest } from "./_https.ts";
+import { httpsRequest } from "../../net/https_client.ts";
 import { vaultStatusError } from "./_vault_errors.ts";
 import type { Upstream } from "./upstream.ts";
 import { VaultToken } from "./vault_token.ts";

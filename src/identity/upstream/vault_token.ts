@@ -9,7 +9,7 @@ import { type Clock, systemClock } from "../../clock.ts";
 import { EdgeError, isEdgeError } from "../../errors.ts";
 import { type Logger, nullLogger } from "../../log/mod.ts";
 import { fileChanged } from "../_watch.ts";
-import type { HttpsResponse } from "./_https.ts";
+import type { HttpsResponse } from "../../net/https_client.ts";
 import { vaultStatusError } from "./_vault_errors.ts";
 
 /** When to renew a token with `ttlSeconds` left: at 2/3 of it (ms from now). */

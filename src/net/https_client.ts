@@ -3,12 +3,13 @@
  * KubeEdge protocol sends a body with GET (WHATWG fetch refuses that) and
  * renewal authenticates with a client certificate. Network and TLS failures
  * become `UPSTREAM_UNREACHABLE` naming the upstream and the cause; the
- * caller maps HTTP statuses. Internal to `src/identity/upstream`.
+ * caller maps HTTP statuses. Used by the identity upstreams and the node
+ * intermediate client.
  * @module
  */
 import http from "node:http";
 import https from "node:https";
-import { EdgeError } from "../../errors.ts";
+import { EdgeError } from "../errors.ts";
 
 /** A request. */
 export interface HttpsRequest {

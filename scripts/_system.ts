@@ -1,0 +1,205 @@
+/**
+ * Start a hub and an edge runtime as real processes of `src/main.ts`, with
+ * the compiled binary's flags, on loopback ports and temporary paths. Used
+ * by the demo (and through it by the end-to-end test).
+ * @module
+ */
+import { cliFlags } from "./_build.ts";
+
+/** The repository root. */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A running `edge-runtime` process whose output is collected. */
+export interface Proc {
+  child: Deno.ChildProcess;
+  /** All stdout so far. */
+  stdout(): string;
+  /** All stderr so far. */
+  stderr(): string;
+  /** Resolve when stdout matches `re` (rejects after `timeoutMs` or on exit). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** SIGTERM (or `signal`) and wait for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/** Spawn `src/main.ts args…` with the `cli` task's flags. */
+export async function spawnProgram(args: string[]): Promise<Proc> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...await cliFlags(ROOT),
+      `${ROOT}/src/main.ts`,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let out = "", err = "";
+  let exited = false;
+  const waiters = new Set<() => void>();
+  const pump = async (
+    s: ReadableStream<Uint8Array>,
+    add: (t: string) => void,
+  ) => {
+    for await (const t of s.pipeThrough(new TextDecoderStream())) {
+      add(t);
+      waiters.forEach((w) => w());
+    }
+  };
+  const done = Promise.all([
+    pump(child.stdout, (t) => out += t),
+    pump(child.stderr, (t) => err += t),
+  ]).finally(() => {
+    exited = true;
+    waiters.forEach((w) => w());
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor(re, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => finish(new Error(`timed out waiting for ${re}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          const m = out.match(re);
+          if (m) finish(undefined, m);
+          else if (exited) {
+            finish(new Error(`process exited before ${re}:\n${err}`));
+          }
+        };
+        const finish = (e?: Error, m?: RegExpMatchArray) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          e ? reject(e) : resolve(m!);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const status = await child.status;
+      await done;
+      return status.code;
+    },
+  };
+}
+
+/** Run `src/main.ts args…` to completion; throws with its stderr on failure. */
+export async function runProgram(args: string[]): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...await cliFlags(ROOT),
+      `${ROOT}/src/main.ts`,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  if (!out.success) {
+    throw new Error(
+      `edge-runtime ${args[0]} failed: ${dec.decode(out.stderr)}`,
+    );
+  }
+  return dec.decode(out.stdout);
+}
+
+/** Paths and ports of a demo system under `dir`. */
+export interface SystemLayout {
+  dir: string;
+  hubConfig: string;
+  edgeConfig: string;
+  hubStateDir: string;
+  edgeStateDir: string;
+  enrollPort: number;
+  enrollUrl: string;
+  workloadSocket: string;
+  nodeName: string;
+  workloadUid: number;
+  workloadSpiffeId: string;
+}
+
+/**
+ * Write hub and edge configs for a one-node system under `dir`: loopback
+ * ports, sockets in `dir`, one entry for the current uid, short SVID TTL so
+ * rotation is visible.
+ */
+export async function writeSystemConfigs(
+  dir: string,
+  options: { svidTtl?: string; nodeName?: string } = {},
+): Promise<SystemLayout> {
+  const enrollPort = freePort();
+  const wsPort = freePort();
+  const nodeName = options.nodeName ?? "demo-node";
+  const uid = Deno.uid() ?? 0;
+  const spiffeId = `spiffe://example.org/workload/demo`;
+  const l: SystemLayout = {
+    dir,
+    hubConfig: `${dir}/hub.yaml`,
+    edgeConfig: `${dir}/edge.yaml`,
+    hubStateDir: `${dir}/hub-state`,
+    edgeStateDir: `${dir}/edge-state`,
+    enrollPort,
+    enrollUrl: `https://127.0.0.1:${enrollPort}`,
+    workloadSocket: `${dir}/workload.sock`,
+    nodeName,
+    workloadUid: uid,
+    workloadSpiffeId: spiffeId,
+  };
+  await Deno.writeTextFile(
+    l.hubConfig,
+    `stateDir: ${l.hubStateDir}
+log:
+  level: warn
+enroll:
+  listen: 127.0.0.1:${enrollPort}
+websocket:
+  listen: 127.0.0.1:${wsPort}
+admin:
+  socketPath: ${dir}/hub-admin.sock
+`,
+  );
+  await Deno.writeTextFile(
+    l.edgeConfig,
+    `node:
+  name: ${nodeName}
+stateDir: ${l.edgeStateDir}
+log:
+  level: warn
+identity:
+  tokenFile: ${dir}/join-token
+hub:
+  httpServer: ${l.enrollUrl}
+  websocketServer: 127.0.0.1:${wsPort}
+workloadApi:
+  socketPath: ${l.workloadSocket}
+  svidTtl: ${options.svidTtl ?? "1h"}
+  entries:
+    - spiffeId: ${spiffeId}
+      selectors: ["unix:uid:${uid}"]
+      hint: demo
+admin:
+  socketPath: ${dir}/edge-admin.sock
+`,
+  );
+  return l;
+}

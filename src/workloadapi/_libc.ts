@@ -1,0 +1,80 @@
+/**
+ * The libc calls the attestor needs, through FFI (`--allow-ffi`): Deno has
+ * no API for `SO_PEERCRED`, and its permission model refuses `/proc/<pid>`
+ * reads without `--allow-all`, so the `/proc` facts about a caller are read
+ * with plain `open`/`read`/`readlink` as well. The only Deno-specific piece
+ * of the attestor.
+ * @module
+ */
+import { EdgeError } from "../errors.ts";
+
+const SYMBOLS = {
+  getsockopt: {
+    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+} as const;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/** The loaded libc symbols (loaded once). */
+export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+  if (!lib) {
+    try {
+      lib = Deno.dlopen("libc.so.6", SYMBOLS);
+    } catch (cause) {
+      throw new EdgeError(
+        "ATTESTATION_FAILED",
+        "cannot load libc.so.6 for caller attestation (is --allow-ffi granted?)",
+        { cause },
+      );
+    }
+  }
+  return lib.symbols;
+}
+
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function cPath(path: string): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(enc.encode(path).length + 1);
+  b.set(enc.encode(path));
+  return b;
+}
+
+/**
+ * Read a small file (e.g. `/proc/<pid>/stat`) as text, at most `max` bytes.
+ * Throws `Deno.errors.NotFound` when it cannot be opened.
+ */
+export function readSmallFile(path: string, max = 64 * 1024): string {
+  const c = libc();
+  const fd = c.open(cPath(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw new Deno.errors.NotFound(`cannot open ${path}`);
+  try {
+    const buf = new Uint8Array(max);
+    let off = 0;
+    while (off < max) {
+      const n = Number(c.read(fd, buf.subarray(off), BigInt(max - off)));
+      if (n < 0) throw new Deno.errors.NotFound(`cannot read ${path}`);
+      if (n === 0) break;
+      off += n;
+    }
+    return dec.decode(buf.subarray(0, off));
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** `readlink(2)`: the target of a symbolic link such as `/proc/<pid>/exe`. */
+export function readLink(path: string): string {
+  const buf = new Uint8Array(4096);
+  const n = Number(libc().readlink(cPath(path), buf, BigInt(buf.length)));
+  if (n < 0) throw new Deno.errors.NotFound(`cannot read the link ${path}`);
+  return dec.decode(buf.subarray(0, n));
+}
