@@ -26,7 +26,11 @@ import {
 } from "../../pki/mod.ts";
 import { makeIdentity, type NodeIdentity } from "../state.ts";
 import type { JoinToken } from "../token.ts";
-import { bodyText, httpsRequest, type HttpsResponse } from "../../net/https_client.ts";
+import {
+  bodyText,
+  httpsRequest,
+  type HttpsResponse,
+} from "../../net/https_client.ts";
 import type { EnrollRequest, RenewRequest, Upstream } from "./upstream.ts";
 
 /** Options of {@link createHubUpstream}. */
