@@ -17,7 +17,7 @@ import {
   IntermediateRenewer,
   type NodeTlsCredentials,
 } from "./svid/mod.ts";
-import { startWorkloadApi, type WorkloadApi } from "./workloadapi/mod.ts";
+import type { WorkloadApi } from "./workloadapi/mod.ts";
 
 /** Options of {@link startRuntime} and {@link startHub}. */
 export interface StartOptions {
@@ -105,6 +105,9 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     await identity.manager.start(signal);
     if (config.workloadApi.enabled) {
       await renewer?.start();
+      // Loaded after the identity is on disk: gRPC and protobuf cost ~100 ms
+      // of start-up that enrollment should not wait for.
+      const { startWorkloadApi } = await import("./workloadapi/mod.ts");
       workloadApi = await startWorkloadApi({
         config: config.workloadApi,
         trustDomain: config.trustDomain,

@@ -1,6 +1,5 @@
 import type { Command } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
-import { verifyAuditLog } from "../../hubserver/mod.ts";
 
 /** `edge-runtime audit verify FILE`: check the hub audit log's hash chain. */
 export const auditCommand: Command = {
@@ -34,6 +33,7 @@ Lines cut off the end of the file cannot be detected from the file alone.`,
         { cause },
       );
     }
+    const { verifyAuditLog } = await import("../../hubserver/mod.ts");
     const v = await verifyAuditLog(text);
     if (v.ok) {
       io.stdout(`OK: ${v.lines} lines, hash chain intact\n`);

@@ -2,7 +2,6 @@ import type { Command } from "../command.ts";
 import { CONFIG_FLAG, stringFlag } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
 import { ExitCode } from "../exit_codes.ts";
-import { checkConfigFile } from "../../config/mod.ts";
 import type { ConfigKind } from "../../config/mod.ts";
 
 /** `edge-runtime check-config`: validate a config file, print OK or every error. */
@@ -39,6 +38,7 @@ Example:
         `--kind: expected "edge" or "hub", got "${kind}"`,
       );
     }
+    const { checkConfigFile } = await import("../../config/mod.ts");
     const result = await checkConfigFile(path, {
       kind: kind as ConfigKind | undefined,
       stateDirOverride: stringFlag(args, "state-dir"),

@@ -1,10 +1,6 @@
 import type { Command } from "../command.ts";
 import { CONFIG_FLAG, stringFlag } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
-import { startHub } from "../../hub_main.ts";
-import { openStore } from "../../store/mod.ts";
-import { readCaHash } from "../../hubserver/mod.ts";
-import { hubConfigFromArgs } from "./_hub_admin.ts";
 
 /** `edge-runtime hub`: the reference hub (cloud side). */
 export const hubCommand: Command = {
@@ -25,6 +21,9 @@ every join token starts with.`,
   async run(args, io) {
     const sub = args.positionals[0];
     if (sub === "ca-hash") {
+      const { hubConfigFromArgs } = await import("./_hub_admin.ts");
+      const { openStore } = await import("../../store/mod.ts");
+      const { readCaHash } = await import("../../hubserver/mod.ts");
       const config = await hubConfigFromArgs(args);
       const store = await openStore(config.stateDir);
       io.stdout(await readCaHash(store, config.ca) + "\n");
@@ -35,6 +34,7 @@ every join token starts with.`,
     }
     const path = stringFlag(args, "config");
     if (!path) throw new EdgeError("USAGE", "missing --config FILE");
+    const { startHub } = await import("../../hub_main.ts");
     return await startHub({
       configPath: path,
       stateDirOverride: stringFlag(args, "state-dir"),

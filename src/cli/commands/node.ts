@@ -2,7 +2,6 @@ import type { Command } from "../command.ts";
 import { CONFIG_FLAG } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
 import type { NodeRecord } from "../../hubserver/mod.ts";
-import { callAdmin, isoOrDash, table } from "./_hub_admin.ts";
 
 const SUBCOMMANDS = ["list", "lock", "unlock", "revoke"];
 
@@ -20,6 +19,7 @@ CRL and cannot be undone (the node needs a new token). Talks to the running
 hub's admin API.`,
   flags: { config: CONFIG_FLAG },
   async run(args, io) {
+    const { callAdmin, isoOrDash, table } = await import("./_hub_admin.ts");
     const sub = args.positionals[0];
     if (!sub || !SUBCOMMANDS.includes(sub)) {
       throw new EdgeError(

@@ -1,7 +1,6 @@
 import type { Command } from "../command.ts";
 import { CONFIG_FLAG, stringFlag } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
-import { startRuntime } from "../../runtime.ts";
 
 /** `edge-runtime [run]`: the device runtime. */
 export const runCommand: Command = {
@@ -22,6 +21,7 @@ logged.`,
   async run(args, io) {
     const path = stringFlag(args, "config");
     if (!path) throw new EdgeError("USAGE", "missing --config FILE");
+    const { startRuntime } = await import("../../runtime.ts");
     return await startRuntime({
       configPath: path,
       stateDirOverride: stringFlag(args, "state-dir"),

@@ -2,7 +2,6 @@ import type { Command } from "../command.ts";
 import { CONFIG_FLAG, stringFlag } from "../command.ts";
 import { EdgeError } from "../../errors.ts";
 import type { TokenView } from "../../hubserver/mod.ts";
-import { callAdmin, isoOrDash, table } from "./_hub_admin.ts";
 
 /** `edge-runtime token`: join token management on the hub. */
 export const tokenCommand: Command = {
@@ -32,6 +31,7 @@ dir.`,
     },
   },
   async run(args, io) {
+    const { callAdmin, isoOrDash, table } = await import("./_hub_admin.ts");
     const sub = args.positionals[0];
     if (sub === "create") {
       const node = stringFlag(args, "node");
