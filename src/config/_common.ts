@@ -12,6 +12,7 @@ import {
 import { formatDuration } from "./duration.ts";
 import * as s from "./schema.ts";
 import { parseSelector } from "./selector.ts";
+import { isHostname } from "./net.ts";
 
 function spiffeReason(e: unknown): string {
   if (e instanceof SpiffeIdError) return e.reason;
@@ -109,3 +110,11 @@ export function notLongerThan(
     JSON.stringify(formatDuration(got))
   }`;
 }
+
+/** A DNS name (hostname syntax). */
+export const dnsNameField: s.Field<string> = s.custom({
+  doc: "DNS name.",
+  expected: 'a DNS name like "hub.example.org"',
+  check: (raw: unknown) =>
+    typeof raw === "string" && isHostname(raw) ? s.pass(raw) : s.fail(),
+});

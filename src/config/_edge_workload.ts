@@ -5,6 +5,7 @@
  */
 import * as s from "./schema.ts";
 import {
+  dnsNameField,
   notLongerThan,
   selectorField,
   socketModeField,
@@ -31,6 +32,10 @@ const entry = s.object({
     min: "5s",
   }),
   hint: s.string({ doc: "Hint returned with the SVID.", optional: true }),
+  dnsNames: s.list(dnsNameField, {
+    doc: "DNS names added to the X.509-SVID (after the SPIFFE ID).",
+    optional: true,
+  }),
 }, { doc: "Registration entry." });
 
 /** The `workloadApi` section. */

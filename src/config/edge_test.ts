@@ -153,6 +153,7 @@ Deno.test("workload entries: valid IDs in the trust domain, non-root, known sele
     selectors: ["unix:uid:1000", "unix:path:/usr/bin/web"],
     ttl: 1_800_000,
     hint: "web",
+    dnsNames: undefined,
   }]);
   assert.deepEqual(
     errorsOf(

@@ -11,15 +11,12 @@
  * @module
  */
 import * as s from "./schema.ts";
-import { logSection, notLongerThan, trustDomainField } from "./_common.ts";
-import { isHostname } from "./net.ts";
-
-const dnsName = s.custom({
-  doc: "DNS name.",
-  expected: 'a DNS name like "hub.example.org"',
-  check: (raw: unknown) =>
-    typeof raw === "string" && isHostname(raw) ? s.pass(raw) : s.fail(),
-});
+import {
+  dnsNameField as dnsName,
+  logSection,
+  notLongerThan,
+  trustDomainField,
+} from "./_common.ts";
 
 const ca = s.object({
   mode: s.enumOf(["generate", "import"], {

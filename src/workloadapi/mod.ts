@@ -104,7 +104,7 @@ export function entriesFromConfig(config: WorkloadApiConfig): EntryInput[] {
     selectors: e.selectors,
     ttlMs: e.ttl,
     hint: e.hint,
-    dnsNames: (e as { dnsNames?: string[] }).dnsNames,
+    dnsNames: e.dnsNames,
   }));
 }
 
