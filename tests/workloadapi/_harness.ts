@@ -85,6 +85,7 @@ export async function startTestApi(
         selectors: e.selectors,
         ttl: e.ttlMs,
         hint: e.hint,
+        dnsNames: undefined,
       })),
     },
     trustDomain: TD,
