@@ -92,6 +92,7 @@ const api = await startWorkloadApi({
       selectors: [`unix:uid:${Deno.uid()}`],
       ttl: undefined,
       hint: undefined,
+      dnsNames: undefined,
     }],
   },
   trustDomain: TD,
