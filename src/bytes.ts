@@ -1,13 +1,19 @@
 /**
  * Byte helpers shared across modules: hex, base64, base64url, concat,
- * constant-time-ish compare, SHA-256 hex.
+ * constant-time-ish compare, SHA-256.
  * @module
  */
+import { createHash } from "node:crypto";
+
+const HEX = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
 
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
   return out;
 }
 
@@ -83,11 +89,20 @@ export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   );
 }
 
-/** Lowercase hex SHA-256 of `data`. */
+/**
+ * SHA-256 of `data`, synchronously (`node:crypto`: for the small buffers of
+ * the store and the audit chain it is far cheaper than an async Web Crypto
+ * digest per call).
+ */
+export function sha256(data: Uint8Array): Uint8Array {
+  const digest = createHash("sha256").update(data).digest();
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
+/** Lowercase hex SHA-256 of `data` (`toHex(sha256(data))`, kept async for its callers). */
+// deno-lint-ignore require-await -- async so that errors arrive as rejections
 export async function sha256Hex(data: Uint8Array): Promise<string> {
-  return toHex(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", data as BufferSource)),
-  );
+  return toHex(sha256(data));
 }
 
 /** Serial hex normalised for comparison: lowercase, no leading zeros. */

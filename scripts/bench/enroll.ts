@@ -3,16 +3,88 @@
  * rate limits off), N nodes enrolling with join tokens over HTTPS
  * (`GET /edge.crt` with a DER CSR body, as edgecore does), C at a time.
  * Reports enrollments per second and latency percentiles. CSRs and tokens
- * are prepared before the clock starts; client and hub share this process
- * (and the machine's cores), TLS connections are kept alive.
+ * are prepared before the clock starts. The client runs in a separate
+ * process (as nodes do), so hub and client each get their own JS thread on
+ * the machine's two cores; TLS connections are kept alive.
  *
  *   deno run --allow-all scripts/bench/enroll.ts [N=1000] [C=16]
  * @module
  */
 import https from "node:https";
+import process from "node:process";
 import { parseConfig } from "../../src/config/mod.ts";
 import { startHubServer } from "../../src/hubserver/mod.ts";
 import { createCsr, generateKeyPair } from "../../src/pki/mod.ts";
+
+if (Deno.args[0] === "--client") {
+  // Client process: read the prepared jobs, enroll them, print the result.
+  const raw = JSON.parse(await Deno.readTextFile(Deno.args[1]));
+  const input = {
+    ...raw,
+    jobs: raw.jobs.map((j: { node: string; jwt: string; csr: number[] }) => ({
+      ...j,
+      csr: new Uint8Array(j.csr),
+    })),
+  };
+  const C = input.concurrency as number;
+  const jobs = input.jobs as { node: string; jwt: string; csr: Uint8Array }[];
+  const N = jobs.length;
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: C,
+    ca: input.caPem,
+  });
+  const enroll = (job: typeof jobs[number]): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = https.request({
+        host: "127.0.0.1",
+        port: input.port,
+        method: "GET",
+        path: "/edge.crt",
+        agent,
+        headers: {
+          authorization: `Bearer ${job.jwt}`,
+          nodename: job.node,
+          "content-length": String(job.csr.length),
+        },
+      }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.end(job.csr);
+    });
+
+  const latencies: number[] = [];
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: C }, async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      const t0 = performance.now();
+      const status = await enroll(job);
+      latencies.push(performance.now() - t0);
+      if (status !== 200) failures++;
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  const result = {
+    enrollments: N,
+    concurrency: C,
+    failures,
+    perSecond: Math.round(N / seconds),
+    p50Ms: +pct(0.5).toFixed(1),
+    p99Ms: +pct(0.99).toFixed(1),
+    maxMs: +latencies.at(-1)!.toFixed(1),
+  };
+  console.log(JSON.stringify(result));
+  agent.destroy();
+  Deno.exit(0);
+}
 
 const N = Number(Deno.args[0] ?? 1000);
 const C = Number(Deno.args[1] ?? 16);
@@ -29,6 +101,7 @@ enroll:
 );
 const hub = await startHubServer(config, {
   enrollListen: { hostname: "127.0.0.1", port: 0 },
+  websocketListen: { hostname: "127.0.0.1", port: 0 },
 });
 
 console.error(`preparing ${N} tokens and CSRs…`);
@@ -44,60 +117,32 @@ for (let i = 0; i < N; i++) {
   jobs.push({ node, jwt: token.split(".").slice(1).join("."), csr });
 }
 
-const agent = new https.Agent({
-  keepAlive: true,
-  maxSockets: C,
-  ca: hub.caPem,
-});
-function enroll(job: typeof jobs[number]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: "127.0.0.1",
-      port: hub.enrollPort,
-      method: "GET",
-      path: "/edge.crt",
-      agent,
-      headers: {
-        authorization: `Bearer ${job.jwt}`,
-        nodename: job.node,
-        "content-length": String(job.csr.length),
-      },
-    }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.end(job.csr);
-  });
-}
-
-const latencies: number[] = [];
-let next = 0;
-let failures = 0;
-const started = performance.now();
-await Promise.all(Array.from({ length: C }, async () => {
-  while (next < jobs.length) {
-    const job = jobs[next++];
-    const t0 = performance.now();
-    const status = await enroll(job);
-    latencies.push(performance.now() - t0);
-    if (status !== 200) failures++;
-  }
+const jobFile = `${dir}/jobs.json`;
+await Deno.writeTextFile(
+  jobFile,
+  JSON.stringify({
+    caPem: hub.caPem,
+    port: hub.enrollPort,
+    concurrency: C,
+    jobs: jobs.map((j) => ({ ...j, csr: Array.from(j.csr) })),
+  }),
+);
+const cpuBefore = process.cpuUsage();
+const client = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "--allow-all", import.meta.filename!, "--client", jobFile],
+  stdout: "piped",
+  stderr: "inherit",
+}).output();
+const cpu = process.cpuUsage(cpuBefore);
+const result = JSON.parse(new TextDecoder().decode(client.stdout));
+console.log(JSON.stringify({
+  ...result,
+  // Hub process CPU (all threads) per enrollment while the client ran, of
+  // which system time, and the machine's 1-minute load average at the end
+  // (other work on the machine slows both processes down).
+  hubCpuMsPerEnrollment: +((cpu.user + cpu.system) / 1000 / N).toFixed(2),
+  hubSysCpuMsPerEnrollment: +(cpu.system / 1000 / N).toFixed(2),
+  loadAvg1: Deno.loadavg()[0],
 }));
-const seconds = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const pct = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-const result = {
-  enrollments: N,
-  concurrency: C,
-  failures,
-  perSecond: Math.round(N / seconds),
-  p50Ms: +pct(0.5).toFixed(1),
-  p99Ms: +pct(0.99).toFixed(1),
-  maxMs: +latencies.at(-1)!.toFixed(1),
-};
-console.log(JSON.stringify(result));
-agent.destroy();
 await hub.close();
 await Deno.remove(dir, { recursive: true });

@@ -75,3 +75,20 @@ Deno.test("verifyAuditLog() catches a line rewritten with a fresh hash via the n
   assertEquals(v.firstBad?.line, 3);
   assert(v.firstBad!.reason.includes("prev hash"));
 });
+
+Deno.test("recordAll() appends its events as consecutive chained lines", async () => {
+  const { path } = await logWith(1);
+  const audit = await openAuditLog(path, { clock: new FakeClock() });
+  await Promise.all([
+    audit.recordAll([
+      { action: "token.use", outcome: "ok", node: "a", tokenId: "t1" },
+      { action: "enroll", outcome: "ok", node: "a", serial: "01" },
+    ]),
+    audit.record({ action: "node.lock", outcome: "ok", node: "b" }),
+  ]);
+  audit.close();
+  const text = await Deno.readTextFile(path);
+  const actions = text.trim().split("\n").map((l) => JSON.parse(l).action);
+  assertEquals(actions, ["enroll", "token.use", "enroll", "node.lock"]);
+  assertEquals(await verifyAuditLog(text), { ok: true, lines: 4 });
+});

@@ -153,9 +153,9 @@ export class Authority {
     req: NodeCertificateRequest,
   ): Promise<IssuedCertificate> {
     const action: AuditAction = req.bearerToken ? "enroll" : "renew";
-    return this.#guard(action, { source: req.source }, async (ctx) => {
+    return this.#guard(action, { source: req.source }, async (ctx, first) => {
       const node = this.#nodeName(req.nodeName, ctx);
-      if (req.bearerToken) return await this.#enroll(req, node, ctx);
+      if (req.bearerToken) return await this.#enroll(req, node, ctx, first);
       if (req.clientChain?.length) return await this.#renew(req, node, ctx);
       throw unauthorized(
         "no join token (Authorization: Bearer) and no client certificate",
@@ -374,6 +374,7 @@ export class Authority {
     req: NodeCertificateRequest,
     node: string,
     ctx: Ctx,
+    auditFirst: AuditEvent[],
   ): Promise<IssuedCertificate> {
     let reservation;
     try {
@@ -397,8 +398,6 @@ export class Authority {
         }
         const cert = await this.#issueNodeCert(csr, node, ekus);
         ctx.serial = cert.serialHex;
-        await this.#o.tokens.markUsed(reservation.record.id);
-        await this.#audit("token.use", "ok", { ...ctx, node });
         const now = this.#now();
         const base: NodeRecord = existing ? { ...existing, state: "active" } : {
           name: node,
@@ -408,7 +407,19 @@ export class Authority {
           certs: [],
         };
         delete base.revokedAt;
-        await this.#recordIssued(base, cert, "node", req.source);
+        // Two independent units, written (and fsynced) at once; both are
+        // durable before the certificate is returned. The token.use line
+        // goes out with the request's own audit line (see #guard), whatever
+        // happens to the registry write.
+        const [used, recorded] = await Promise.allSettled([
+          this.#o.tokens.markUsed(reservation.record.id),
+          this.#recordIssued(base, cert, "node", req.source),
+        ]);
+        if (used.status === "fulfilled") {
+          auditFirst.push({ action: "token.use", outcome: "ok", ...ctx, node });
+        }
+        if (used.status === "rejected") throw used.reason;
+        if (recorded.status === "rejected") throw recorded.reason;
         return this.#issued(cert);
       });
     } finally {
@@ -558,38 +569,42 @@ export class Authority {
     }
   }
 
+  /**
+   * Run `fn` and record its outcome. Events `fn` pushes to its second
+   * argument are recorded just before the outcome, in the same durable
+   * append (one fsync per request).
+   */
   async #guard<T>(
     action: AuditAction,
     initial: Ctx,
-    fn: (ctx: Ctx) => Promise<T>,
+    fn: (ctx: Ctx, auditFirst: AuditEvent[]) => Promise<T>,
   ): Promise<T> {
     const ctx: Ctx = { ...initial };
+    const first: AuditEvent[] = [];
     let result: T;
     try {
-      result = await fn(ctx);
+      result = await fn(ctx, first);
     } catch (err) {
       const known = isEdgeError(err) && err.code.startsWith("HUB_");
       if (!known) {
         this.#log.error("request failed", { action, error: String(err) });
       }
-      await this.#audit(action, "refused", {
+      await this.#o.audit.recordAll([...first, {
+        action,
+        outcome: "refused",
         ...ctx,
         reason: known ? (err as Error).message : "internal error",
-      }).catch((e) =>
+      }]).catch((e) =>
         this.#log.error("audit append failed", { error: String(e) })
       );
       throw err;
     }
-    await this.#audit(action, "ok", ctx);
+    await this.#o.audit.recordAll([...first, {
+      action,
+      outcome: "ok",
+      ...ctx,
+    }]);
     return result;
-  }
-
-  async #audit(
-    action: AuditAction,
-    outcome: "ok" | "refused",
-    ctx: Ctx,
-  ): Promise<void> {
-    await this.#o.audit.record({ action, outcome, ...ctx });
   }
 
   #now(): number {

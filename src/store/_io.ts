@@ -32,6 +32,10 @@ export type MembersValidator = (members: Members) => unknown;
 /** Directory-bound helpers shared by the store's operations. */
 export class UnitFiles {
   #seq = 0;
+  /** The directory fsync in flight, if any. */
+  #runningSync: Promise<void> | undefined;
+  /** The directory fsync that starts when the running one ends, if any. */
+  #queuedSync: Promise<void> | undefined;
   constructor(
     readonly dir: string,
     readonly fs: StoreFs,
@@ -103,15 +107,17 @@ export class UnitFiles {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
       }
       await this.fs.rename(path, target);
-      await this.fs.syncDir(this.dir);
+      await this.syncDir();
       return target;
     }
   }
 
   /**
-   * Atomically replace unit `name`: write + fsync a temp file, keep the
-   * current version as `.prev` (hard link + rename, so the current name never
-   * disappears), rename the temp file in, fsync the directory.
+   * Atomically replace unit `name`: write + fsync a temp file (while the
+   * current version is read and checked), keep the current version as
+   * `.prev` (hard link + rename, so the current name never disappears) unless
+   * it is corrupt, rename the temp file in, fsync the directory (shared with
+   * concurrent writers: see {@link UnitFiles.syncDir}).
    */
   async write(name: string, members: Members): Promise<void> {
     const bytes = await encodeUnit(name, members);
@@ -120,8 +126,15 @@ export class UnitFiles {
     let prevTmp: string | undefined;
     let renamed = false;
     try {
-      await this.fs.writeNewFileSynced(tmp, bytes, 0o600);
-      const now = await this.load(name, current);
+      // Reading the current version does not depend on the temp file: do
+      // both at once, and wait for both before acting on either.
+      const [written, loaded] = await Promise.allSettled([
+        this.fs.writeNewFileSynced(tmp, bytes, 0o600),
+        this.load(name, current),
+      ]);
+      if (written.status === "rejected") throw written.reason;
+      if (loaded.status === "rejected") throw loaded.reason;
+      const now = loaded.value;
       if (now.kind === "ok") {
         prevTmp = this.temp(name + PREV_SUFFIX);
         await this.fs.link(current, prevTmp);
@@ -142,12 +155,37 @@ export class UnitFiles {
       }
       await this.fs.rename(tmp, current);
       renamed = true;
-      await this.fs.syncDir(this.dir);
+      await this.syncDir();
     } catch (err) {
       if (!renamed) await this.#removeQuietly(tmp);
       if (prevTmp) await this.#removeQuietly(prevTmp);
       throw writeFailed(name, current, this.dir, err, renamed);
     }
+  }
+
+  /**
+   * fsync the directory, group-committed: a caller joins the next fsync that
+   * STARTS after its call (so it covers every rename the caller finished
+   * before calling), never one already in flight. Concurrent writers thus
+   * share one directory fsync instead of queueing one each.
+   */
+  syncDir(): Promise<void> {
+    if (this.#queuedSync) return this.#queuedSync;
+    if (!this.#runningSync) return this.#startSync();
+    const queued = this.#runningSync.then(() => {}, () => {}).then(() => {
+      this.#queuedSync = undefined;
+      return this.#startSync();
+    });
+    this.#queuedSync = queued;
+    return queued;
+  }
+
+  #startSync(): Promise<void> {
+    const running: Promise<void> = this.fs.syncDir(this.dir).finally(() => {
+      if (this.#runningSync === running) this.#runningSync = undefined;
+    });
+    this.#runningSync = running;
+    return running;
   }
 
   /** Remove leftovers of writes interrupted by a crash. Only safe under the lock. */

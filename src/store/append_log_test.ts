@@ -54,3 +54,25 @@ Deno.test("append() refuses a line with a newline and appends after close fail",
   );
   assertEquals(await Deno.readTextFile(path), "");
 });
+
+Deno.test("appendLines() writes several lines in order with one write and counts each", async () => {
+  const path = await tmpFile();
+  using log = await openAppendLog(path);
+  await Promise.all([log.appendLines(["a", "b"]), log.append("c")]);
+  await log.appendLines([]);
+  assertEquals(await Deno.readTextFile(path), "a\nb\nc\n");
+  assertEquals(log.lastLine, "c");
+  assertEquals(log.lineCount, 3);
+  assertThrowsNewline(() => log.appendLines(["ok", "x\ny"]));
+  assertEquals(await Deno.readTextFile(path), "a\nb\nc\n"); // nothing written
+});
+
+function assertThrowsNewline(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    assert(err instanceof TypeError, String(err));
+    return;
+  }
+  throw new Error("expected a TypeError for a line with a newline");
+}

@@ -55,7 +55,13 @@ export interface StoreFs {
   syncDir(path: string): Promise<void>;
 }
 
-/** The real filesystem through Deno APIs. */
+/**
+ * The real filesystem through Deno APIs. Renames, links, removals, small
+ * reads and writes use Deno's synchronous calls: they take microseconds on a
+ * local filesystem, less than the thread-pool round trip (and event-loop
+ * wake-up) of an async call. What waits for the disk or the journal (fsync,
+ * creating a file) stays asynchronous.
+ */
 export const denoFs: StoreFs = {
   mkdir: (path, options) => Deno.mkdir(path, options),
   stat: async (path) => {
@@ -73,24 +79,25 @@ export const denoFs: StoreFs = {
     for await (const entry of Deno.readDir(path)) names.push(entry.name);
     return names;
   },
-  readFile: (path) => Deno.readFile(path),
+  readFile: (path) => attempt(() => Deno.readFileSync(path)),
   writeNewFileSynced: async (path, data, mode) => {
+    // Async: allocating an inode can take a millisecond (journal).
     const file = await Deno.open(path, { write: true, createNew: true, mode });
     try {
       // write() may be short (e.g. just before ENOSPC): loop until done.
       let done = 0;
-      while (done < data.length) done += await file.write(data.subarray(done));
+      while (done < data.length) done += file.writeSync(data.subarray(done));
       await file.sync();
     } finally {
       file.close();
     }
   },
-  rename: (from, to) => Deno.rename(from, to),
-  link: (from, to) => Deno.link(from, to),
-  remove: (path) => Deno.remove(path),
+  rename: (from, to) => attempt(() => Deno.renameSync(from, to)),
+  link: (from, to) => attempt(() => Deno.linkSync(from, to)),
+  remove: (path) => attempt(() => Deno.removeSync(path)),
   syncDir: async (path) => {
     // Linux: fsync on a read-only descriptor of the directory persists its entries.
-    const dir = await Deno.open(path, { read: true });
+    const dir = Deno.openSync(path, { read: true });
     try {
       await dir.sync();
     } finally {
@@ -98,3 +105,12 @@ export const denoFs: StoreFs = {
     }
   },
 };
+
+/** The result of `fn` as a promise (a throw becomes a rejection). */
+function attempt<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}

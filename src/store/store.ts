@@ -209,7 +209,7 @@ export async function openStore(
           if (!(err instanceof Deno.errors.NotFound)) throw err;
         }
       }
-      if (removed) await fs.syncDir(clean);
+      if (removed) await files.syncDir();
       return removed;
     },
     async lock() {

@@ -328,3 +328,50 @@ Deno.test("a crash that left .prev and the current name on one file leaves no te
   assertEquals(dec(await store.read("value1")), "two");
   assertEquals(await entries(dir), ["value1", "value1.prev"]);
 });
+
+Deno.test("concurrent writes share directory fsyncs, each covered by one that started after its rename", async () => {
+  const dir = await tempDir();
+  const events: string[] = [];
+  let syncs = 0;
+  const fs: StoreFs = {
+    ...denoFs,
+    // Stagger the writes so that renames land while a directory fsync runs.
+    writeNewFileSynced: async (path, data, mode) => {
+      const n = Number(/\/\.u(\d)\.tmp-/.exec(path)?.[1] ?? 0);
+      await new Promise((r) => setTimeout(r, n * 6));
+      await denoFs.writeNewFileSynced(path, data, mode);
+    },
+    rename: async (from, to) => {
+      await denoFs.rename(from, to);
+      events.push(`rename ${to.slice(dir.length + 1)}`);
+    },
+    syncDir: async (path) => {
+      const n = ++syncs;
+      events.push(`sync-start ${n}`);
+      await new Promise((r) => setTimeout(r, 20));
+      await denoFs.syncDir(path);
+      events.push(`sync-end ${n}`);
+    },
+  };
+  const store = await openStore(dir, { fs });
+  const names = Array.from({ length: 8 }, (_, i) => `u${i}`);
+  await Promise.all(names.map(async (name) => {
+    await store.write(name, enc(name));
+    events.push(`done ${name}`);
+  }));
+  assert(syncs < names.length, `${syncs} directory fsyncs for 8 writes`);
+  for (const name of names) {
+    const renamed = events.indexOf(`rename ${name}`);
+    const done = events.indexOf(`done ${name}`);
+    const covered = events.some((e, i) => {
+      if (i <= renamed || !e.startsWith("sync-start ")) return false;
+      const end = events.indexOf(`sync-end ${e.slice(11)}`);
+      return end > i && end < done;
+    });
+    assert(
+      covered,
+      `${name}: no directory fsync between its rename and its ack`,
+    );
+    assertEquals(dec(await store.read(name)), name);
+  }
+});

@@ -1,0 +1,110 @@
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+} from "../../tests/_fixtures/assert.ts";
+import { isEdgeError } from "../errors.ts";
+import { openQueue } from "./queue.ts";
+import { openSeenLog } from "./seen_log.ts";
+
+async function tmp(name = "q.log"): Promise<string> {
+  return `${await Deno.makeTempDir()}/${name}`;
+}
+
+Deno.test("openQueue() replays live items in enqueue order after reopening", async () => {
+  const path = await tmp();
+  const q = await openQueue(path);
+  const seqs = await Promise.all(["a", "b", "c", "d"].map((x) => q.enqueue(x)));
+  assertEquals(seqs, [1, 2, 3, 4]);
+  q.remove(2);
+  await q.close();
+  const again = await openQueue(path);
+  assertEquals(again.items(), [
+    { seq: 1, item: "a" },
+    { seq: 3, item: "c" },
+    { seq: 4, item: "d" },
+  ]);
+  assertEquals(await again.enqueue("e"), 5);
+  assertEquals(again.items(3).map((i) => i.item), ["d", "e"]);
+  assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+  await again.close();
+});
+
+Deno.test("a full queue refuses new items with OUTBOX_FULL and keeps every queued one", async () => {
+  const q = await openQueue(await tmp(), { maxItems: 2 });
+  await q.enqueue("1");
+  await q.enqueue("2");
+  await assertRejects(
+    () => q.enqueue("3"),
+    (e) => assert(isEdgeError(e, "OUTBOX_FULL"), String(e)),
+  );
+  assertEquals(q.items().map((i) => i.item), ["1", "2"]);
+  q.remove(1);
+  await q.enqueue("3");
+  assertEquals(q.items().map((i) => i.item), ["2", "3"]);
+  await q.close();
+});
+
+Deno.test("a torn last line left by a crash is cut off and the queue continues", async () => {
+  const path = await tmp();
+  await Deno.writeTextFile(path, "E 1 one\nE 2 two\nA 1\nE 3 thr");
+  const q = await openQueue(path);
+  assertEquals(q.items(), [{ seq: 2, item: "two" }]);
+  assertEquals(await q.enqueue("three"), 3);
+  await q.close();
+  assertEquals(
+    (await openQueue(path)).items().map((i) => i.item),
+    ["two", "three"],
+  );
+});
+
+Deno.test("compaction rewrites the file with only live items, also while enqueues are in flight", async () => {
+  const path = await tmp();
+  const q = await openQueue(path, { compactAfter: 10, maxItems: 100_000 });
+  for (let round = 0; round < 5; round++) {
+    const seqs = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => q.enqueue(`r${round}-${i}`)),
+    );
+    for (const s of seqs.slice(0, 49)) q.remove(s);
+  }
+  const during = q.compact();
+  const late = q.enqueue("late");
+  await during;
+  await late;
+  await q.close();
+  const text = await Deno.readTextFile(path);
+  assert(text.split("\n").length < 20, `not compacted: ${text.length} bytes`);
+  const again = await openQueue(path);
+  assertEquals(again.items().map((i) => i.item), [
+    "r0-49",
+    "r1-49",
+    "r2-49",
+    "r3-49",
+    "r4-49",
+    "late",
+  ]);
+  await again.close();
+});
+
+Deno.test("a line that is not a queue record is reported as STORE_CORRUPT", async () => {
+  const path = await tmp();
+  await Deno.writeTextFile(path, "hello world\n");
+  await assertRejects(
+    () => openQueue(path),
+    (e) => assert(isEdgeError(e, "STORE_CORRUPT"), String(e)),
+  );
+});
+
+Deno.test("openSeenLog() remembers IDs across reopen and forgets the oldest beyond capacity", async () => {
+  const path = await tmp("seen");
+  const seen = await openSeenLog(path, { capacity: 3 });
+  for (const id of ["a", "b", "c", "d"]) await seen.add(id);
+  assert(!seen.has("a") && seen.has("d"));
+  await seen.add("e");
+  await seen.add("f");
+  await seen.add("g"); // triggers a rewrite (lines > 2 × capacity)
+  await seen.close();
+  const again = await openSeenLog(path, { capacity: 3 });
+  assertEquals([..."defg"].map((x) => again.has(x)), [false, true, true, true]);
+  await again.close();
+});
