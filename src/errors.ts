@@ -65,6 +65,10 @@ export type ErrorCode =
   | "UPSTREAM_REJECTED"
   | "UPSTREAM_UNAVAILABLE"
   | "UPSTREAM_BAD_RESPONSE"
+  // hub link (issue #7): durable outbox, transports, local message API
+  | "OUTBOX_FULL"
+  | "LINK_CLOSED"
+  | "LINK_AUTH_FAILED"
   // not yet built (later issues)
   | "NOT_IMPLEMENTED";
 

@@ -19,10 +19,24 @@ export async function startHub(options: StartOptions): Promise<number> {
     format: config.log.format,
   })
     .child({ component: "hub" });
-  const hub = await startHubServer(config, { logger: log });
+  // The node-message sink: one JSON line per message on stdout.
+  const hub = await startHubServer(config, {
+    logger: log,
+    onNodeMessage: (node, msg) =>
+      options.io.stdout(
+        JSON.stringify({
+          node,
+          source: msg.route.source,
+          resource: msg.route.resource,
+          msg_id: msg.header.msg_id,
+          content: msg.content,
+        }) + "\n",
+      ),
+  });
   options.io.stdout(
     `CA hash: ${hub.caHash}\n` +
       `enrollment: ${hub.enrollUrl}\n` +
+      `node links (WebSocket): port ${hub.websocketPort}\n` +
       `admin socket: ${hub.adminSocket}\n`,
   );
   const signal = await new Promise<string>((resolve) => {

@@ -9,7 +9,12 @@
  * @module
  */
 import * as s from "./schema.ts";
-import { logSection, notLongerThan, trustDomainField } from "./_common.ts";
+import {
+  logSection,
+  notLongerThan,
+  socketModeField,
+  trustDomainField,
+} from "./_common.ts";
 import { reloadCommand, sink, workloadApi } from "./_edge_workload.ts";
 import { isMemberOf, parseSpiffeId } from "../spiffeid/mod.ts";
 
@@ -109,8 +114,9 @@ const hub = s.object({
     schemes: ["https"],
     default: "https://127.0.0.1:10002",
   }),
-  transport: s.enumOf(["websocket", "quic"], {
-    doc: "Message link to the hub.",
+  transport: s.enumOf(["websocket", "quic", "auto"], {
+    doc:
+      "Message link to the hub; auto = QUIC first, WebSocket when QUIC fails, QUIC again later.",
     default: "websocket",
   }),
   websocketServer: s.hostPort({
@@ -141,6 +147,35 @@ const hub = s.object({
       max: 1_000_000,
     }),
   }, { doc: "Queue of messages for the hub." }),
+  reconnect: s.object({
+    initialDelay: s.duration({
+      doc: "Ceiling of the first reconnect delay (full jitter, doubling).",
+      default: "1s",
+      min: "10ms",
+    }),
+    maxDelay: s.duration({
+      doc: "Largest reconnect delay ceiling.",
+      default: "60s",
+      min: "10ms",
+    }),
+  }, { doc: "Reconnect backoff of the hub link." }),
+  messageApi: s.object({
+    enabled: s.bool({
+      doc: "Serve the local message API (publish to / receive from the hub).",
+      default: true,
+    }),
+    socketPath: s.path({
+      doc: "Unix socket of the local message API.",
+      default: "/run/edge-runtime/messages.sock",
+    }),
+    socketMode: socketModeField(
+      "Permissions of the socket (octal, quoted).",
+      "0666",
+    ),
+  }, {
+    doc:
+      "Local message API for workloads (callers attested like the Workload API).",
+  }),
 }, { doc: "Connection to the hub." });
 
 const vault = s.object({

@@ -230,7 +230,7 @@ Deno.test("many errors in one file are all reported, with did-you-mean for typos
   assert.deepEqual(errors, [
     'identity.upstrem: unknown key (did you mean "upstream"?)',
     'hub.heartbeat: expected a duration like "90s" or "1h30m", got 15 (add a unit, for example "15s")',
-    'hub.transport: expected one of "websocket", "quic", got "tcp"',
+    'hub.transport: expected one of "websocket", "quic", "auto", got "tcp"',
     'hub.websocketServer: expected a host:port address like "127.0.0.1:10000", got "localhost"',
     'logg: unknown key (did you mean "log"?)',
   ]);

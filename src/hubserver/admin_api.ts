@@ -8,6 +8,10 @@
  * - `GET /v1/tokens` → `{tokens}`; `DELETE /v1/tokens/:id` → `{token}`
  * - `GET /v1/nodes` → `{nodes}`
  * - `POST /v1/nodes/:name/lock|unlock|revoke` → `{node}`
+ * - `POST /v1/nodes/:name/messages` `{resource, content, operation?, group?,
+ *   destination?}` → 202 `{msg_id}` (hub link; resent until the node ACKs)
+ * - `PUT /v1/nodes/:name/entries` `{entries}` / `GET` → `{entries}`
+ *   (registration entries pushed to the node's Workload API)
  *
  * Errors: `{error, code}` with the status of `http_status.ts`.
  * @module
@@ -19,6 +23,7 @@ import { fromBase64Url, toBase64Url } from "../bytes.ts";
 import { type Random, secureRandom } from "../random.ts";
 import type { Store } from "../store/mod.ts";
 import type { Authority } from "./authority.ts";
+import type { NodeEntry, NodeLinks } from "./node_links.ts";
 import { httpStatusFor, publicMessage } from "./http_status.ts";
 
 /** Unit holding the admin bearer credential (base64url text). */
@@ -62,9 +67,9 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 /** Build the admin app. */
 export function createAdminApp(
-  options: { authority: Authority; credential: string },
+  options: { authority: Authority; credential: string; links?: NodeLinks },
 ): Hono {
-  const { authority, credential } = options;
+  const { authority, credential, links } = options;
   const app = new Hono();
   app.use("*", async (c, next) => {
     const header = c.req.header("Authorization") ?? "";
@@ -140,6 +145,47 @@ export function createAdminApp(
       : await authority.revokeNode(name);
     return c.json({ node });
   });
+  if (links) {
+    app.post("/v1/nodes/:name/messages", async (c) => {
+      const node = c.req.param("name");
+      const body = await c.req.json().catch(() => undefined) as
+        | Record<string, unknown>
+        | undefined;
+      if (!body || typeof body.resource !== "string" || !("content" in body)) {
+        throw new EdgeError(
+          "HUB_BAD_REQUEST",
+          'body: expected {"resource": STRING, "content": JSON}',
+        );
+      }
+      const str = (k: string) =>
+        typeof body[k] === "string" ? body[k] as string : undefined;
+      const record = (await authority.listNodes()).find((n) => n.name === node);
+      if (!record) {
+        throw new EdgeError(
+          "HUB_NOT_FOUND",
+          `node "${node}" is not registered`,
+        );
+      }
+      const msg = links.send(node, {
+        resource: body.resource,
+        operation: str("operation"),
+        group: str("group"),
+        destination: str("destination"),
+      }, body.content);
+      return c.json({ msg_id: msg.header.msg_id }, 202);
+    });
+    app.put("/v1/nodes/:name/entries", async (c) => {
+      const body = await c.req.json().catch(() => undefined) as
+        | { entries?: NodeEntry[] }
+        | undefined;
+      await links.setEntries(c.req.param("name"), body?.entries as NodeEntry[]);
+      return c.json({ entries: links.entries(c.req.param("name")) });
+    });
+    app.get(
+      "/v1/nodes/:name/entries",
+      (c) => c.json({ entries: links.entries(c.req.param("name")) }),
+    );
+  }
   app.notFound((c) =>
     c.json({ error: "not found", code: "HUB_NOT_FOUND" }, 404)
   );

@@ -29,6 +29,9 @@ import { type HttpsServer, startHttpsServer } from "./https_server.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import { StoreNodeRegistry } from "./registry.ts";
 import { LiveSessions } from "./sessions.ts";
+import { NodeLinks, type NodeMessageSink } from "./node_links.ts";
+import { type LinkServer, startWebSocketServer } from "./websocket_server.ts";
+import { startQuicServer } from "./quic_server.ts";
 import { JoinTokens } from "./tokens.ts";
 import {
   checkListenCovered,
@@ -43,6 +46,21 @@ export const AUDIT_FILE = "audit.log";
 export interface HubServerOptions {
   /** Listen here instead of `enroll.listen` (port 0 = ephemeral; tests). */
   enrollListen?: { hostname: string; port: number };
+  /** Listen here instead of `websocket.listen` (port 0 = ephemeral; tests). */
+  websocketListen?: { hostname: string; port: number };
+  /**
+   * Serve QUIC here instead of `quic.listen`, even when `quic.enabled` is
+   * false (port 0 = ephemeral; tests).
+   */
+  quicListen?: { hostname: string; port: number };
+  /** Deadline for a QUIC client to authenticate. @default 10000 */
+  quicAuthTimeoutMs?: number;
+  /** Sink of node → hub messages. @default one log line per message */
+  onNodeMessage?: NodeMessageSink;
+  /** Hub → node resend interval until ACK. @default 5000 */
+  linkResendMs?: number;
+  /** Drop a node link silent for this long. @default 30000 */
+  linkKeepaliveTimeoutMs?: number;
   /** Lifetime of the serving certificate. @default 7 days */
   servingCertTtlMs?: number;
   clock?: Clock;
@@ -61,6 +79,12 @@ export interface Hub {
   readonly authority: Authority;
   /** Live sessions registry the hub link (issue #7) registers connections with. */
   readonly sessions: LiveSessions;
+  /** Node links: routing, hub → node messages, pushed entries. */
+  readonly links: NodeLinks;
+  /** Port of the WebSocket listener. */
+  readonly websocketPort: number;
+  /** UDP port of the QUIC listener; undefined when QUIC is off. */
+  readonly quicPort?: number;
   readonly store: Store;
   /** Path of the audit log. */
   readonly auditPath: string;
@@ -123,6 +147,16 @@ export async function startHubServer(
       },
     });
     const credential = await loadOrCreateAdminCredential(store, random);
+    const links = await NodeLinks.open({
+      store,
+      sessions,
+      onMessage: options.onNodeMessage,
+      resendMs: options.linkResendMs,
+      keepaliveTimeoutMs: options.linkKeepaliveTimeoutMs,
+      clock,
+      logger: log,
+    });
+    cleanups.push(() => links.close());
 
     // Enrollment API over HTTPS.
     const caPem = encodeCertificatePem(ca.root);
@@ -166,11 +200,51 @@ export async function startHubServer(
     });
     cleanups.push(() => https.close());
 
+    // Node links over WebSocket (KubeEdge CloudHub compatible).
+    checkListenCovered("websocket.listen", config.websocket.listen, enroll);
+    const wsListen = options.websocketListen ?? (() => {
+      const hp = parseHostPort(config.websocket.listen)!;
+      return { hostname: hp.host, port: hp.port };
+    })();
+    const wsServer: LinkServer = await startWebSocketServer({
+      ...wsListen,
+      key: serving.keyPem,
+      cert: serving.certPem,
+      ca: [caPem],
+      authority,
+      links,
+      logger: log,
+    });
+    cleanups.push(() => wsServer.close());
+
+    // Node links over QUIC (in-band node authentication).
+    let quicServer: LinkServer | undefined;
+    if (config.quic.enabled || options.quicListen) {
+      checkListenCovered("quic.listen", config.quic.listen, enroll);
+      const quicListen = options.quicListen ?? (() => {
+        const hp = parseHostPort(config.quic.listen)!;
+        return { hostname: hp.host, port: hp.port };
+      })();
+      quicServer = await startQuicServer({
+        ...quicListen,
+        key: serving.keyPem,
+        cert: serving.certPem,
+        serverNames: [...enroll.dnsNames, ...enroll.ipAddresses],
+        authority,
+        links,
+        authTimeoutMs: options.quicAuthTimeoutMs,
+        clock,
+        random,
+        logger: log,
+      });
+      cleanups.push(() => quicServer?.close());
+    }
+
     // Admin API on a Unix socket.
     const adminSocket = config.admin.socketPath;
     const admin = await serveAdmin(
       adminSocket,
-      createAdminApp({ authority, credential }).fetch,
+      createAdminApp({ authority, credential, links }).fetch,
     );
     cleanups.push(() => admin.close());
 
@@ -190,6 +264,8 @@ export async function startHubServer(
             clock,
           });
           https.setCertificate(serving.keyPem, serving.certPem);
+          wsServer.setCertificate(serving.keyPem, serving.certPem);
+          quicServer?.setCertificate(serving.keyPem, serving.certPem);
           log.info("renewed the hub's TLS certificate", {
             serial: serving.cert.serialHex,
             notAfter: serving.cert.notAfter.toISOString(),
@@ -220,6 +296,8 @@ export async function startHubServer(
       caHash: ca.hash,
       enroll: enrollUrl,
       admin: adminSocket,
+      websocket: wsServer.port,
+      quic: quicServer?.port,
     });
     return {
       caHash: ca.hash,
@@ -229,6 +307,9 @@ export async function startHubServer(
       adminSocket,
       authority,
       sessions,
+      links,
+      websocketPort: wsServer.port,
+      quicPort: quicServer?.port,
       store,
       auditPath,
       get servingSerial() {

@@ -27,3 +27,6 @@ export * from "./https_server.ts";
 export * from "./admin_api.ts";
 export * from "./admin_client.ts";
 export * from "./tls_cert.ts";
+export * from "./node_links.ts";
+export * from "./websocket_server.ts";
+export * from "./quic_server.ts";

@@ -34,6 +34,7 @@ export async function startTestHub(
   const config = parseConfig("hub", text);
   const hub = await startHubServer(config, {
     enrollListen: { hostname: "127.0.0.1", port: 0 },
+    websocketListen: { hostname: "127.0.0.1", port: 0 },
     ...options,
   });
   const caFile = `${dir}/ca.pem`;

@@ -1,0 +1,70 @@
+/**
+ * The one interface every hub-link transport implements (WebSocket, QUIC),
+ * so the link manager never knows which one it drives; both run the same
+ * contract suite (`tests/hublink/transport_contract_test.ts`).
+ *
+ * @example
+ * ```ts
+ * const conn = await transport.connect(credentials, { onMessage: (m) => … });
+ * conn.send(msg);
+ * const why = await conn.closed;
+ * ```
+ * @module
+ */
+import type { Message } from "../message/mod.ts";
+
+/** Transport names as in `hub.transport`. */
+export type TransportKind = "websocket" | "quic";
+
+/** The node's TLS credentials, PEM (from the node identity). */
+export interface LinkCredentials {
+  /** PKCS#8 private key (secret: never logged). */
+  keyPem: string;
+  /** Certificate chain, leaf first. */
+  certPem: string;
+  /** Trust bundle used to verify the hub. */
+  caPem: string;
+}
+
+/** Why a connection ended. */
+export interface CloseInfo {
+  /** WebSocket close code (QUIC: application error code). */
+  code: number;
+  reason: string;
+}
+
+/** Callbacks of one connection. */
+export interface ConnectionHandlers {
+  /** Every decoded message from the hub, in order. */
+  onMessage(msg: Message): void;
+  /** A frame that was not a valid message (logged; the link goes on). */
+  onInvalid?(error: Error): void;
+}
+
+/** One live connection to the hub. */
+export interface HubConnection {
+  readonly transport: TransportKind;
+  /** Send one message. Throws `LINK_CLOSED` once closed. */
+  send(msg: Message): void;
+  /** Bytes queued for sending (for back-pressure). */
+  readonly bufferedAmount: number;
+  /** Resolves once when the connection has ended, for any reason. */
+  readonly closed: Promise<CloseInfo>;
+  /** Close (idempotent). */
+  close(reason?: string): void;
+}
+
+/** A way to reach the hub. */
+export interface HubTransport {
+  readonly kind: TransportKind;
+  /**
+   * Open an authenticated connection. Rejects with `LINK_CLOSED` when the hub
+   * cannot be reached or refuses the node (`LINK_AUTH_FAILED` when the
+   * transport can tell that authentication failed).
+   */
+  connect(
+    credentials: LinkCredentials,
+    handlers: ConnectionHandlers,
+    signal?: AbortSignal,
+  ): Promise<HubConnection>;
+}
