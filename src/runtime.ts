@@ -1,8 +1,8 @@
 /**
  * The device runtime's composition root: config → logger → store → node
- * identity (bootstrap, renewal, sinks) → node intermediate → Workload API,
- * plus the admin API, running until SIGINT or SIGTERM. Consumers follow the
- * identity's "identity changed" events.
+ * identity (bootstrap, renewal, sinks) → node intermediate → Workload API →
+ * hub link → local message API, plus the admin API, running until SIGINT or
+ * SIGTERM. Consumers follow the identity's "identity changed" events.
  * @module
  */
 import type { CliIo } from "./cli/command.ts";
@@ -11,13 +11,21 @@ import { createLogger } from "./log/mod.ts";
 import { openStore } from "./store/mod.ts";
 import { nodeIdentityFromConfig } from "./identity/mod.ts";
 import { identityPem } from "./identity/mod.ts";
-import { type AdminServer, startAdminServer } from "./admin/mod.ts";
+import {
+  type AdminServer,
+  runtimeReadiness,
+  startAdminServer,
+} from "./admin/mod.ts";
+import { MetricsRegistry, registerRuntimeMetrics } from "./metrics/mod.ts";
 import {
   createIntermediateHolder,
   IntermediateRenewer,
   type NodeTlsCredentials,
 } from "./svid/mod.ts";
 import type { WorkloadApi } from "./workloadapi/mod.ts";
+import type { HubLink } from "./hub/mod.ts";
+import type { MessageApi } from "./messageapi/mod.ts";
+import type { Message } from "./message/mod.ts";
 
 /** Options of {@link startRuntime} and {@link startHub}. */
 export interface StartOptions {
@@ -60,7 +68,20 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   log.info("state directory ready", { stateDir: config.stateDir });
   const shutdown = shutdownSignal();
   const { signal } = shutdown;
-  const identity = nodeIdentityFromConfig(config, { store, logger: log });
+  // One registry for every part (the hub link registers its own metrics on
+  // it); the gauges read the parts' status at scrape time.
+  const metrics = new MetricsRegistry();
+  const hooks = registerRuntimeMetrics(metrics, {
+    identity: () => identity.manager.status(),
+    workloadApi: () => workloadApi?.status(),
+    intermediateNotAfter: () => intermediates.current()?.cert.notAfter,
+    hubLink: () => link?.status(),
+  });
+  const identity = nodeIdentityFromConfig(config, {
+    store,
+    logger: log,
+    onRenewal: hooks.onRenewal,
+  });
   // The node's mTLS credentials, kept current by the identity events.
   let nodeTls: NodeTlsCredentials | undefined;
   identity.events.watch(async (id) => {
@@ -86,13 +107,26 @@ export async function startRuntime(options: StartOptions): Promise<number> {
       : undefined;
   let admin: AdminServer | undefined;
   let workloadApi: WorkloadApi | undefined;
+  let link: HubLink | undefined;
+  let messages: MessageApi | undefined;
+  let stopReload = () => {};
   try {
     admin = await startAdminServer({
       socketPath: config.admin.socketPath,
       status: () => ({
         identity: identity.manager.status(),
         workloadApi: workloadApi?.status(),
+        hubLink: link?.status(),
+        messageApi: messages?.status(),
       }),
+      ready: () =>
+        runtimeReadiness({
+          identity: identity.manager.status(),
+          now: Date.now(),
+          workloadApiEnabled: config.workloadApi.enabled,
+          workloadApi: workloadApi?.status(),
+        }),
+      metrics,
       logger: log,
     }).catch((err) => {
       log.warn("admin API not started; status falls back to the state dir", {
@@ -115,9 +149,63 @@ export async function startRuntime(options: StartOptions): Promise<number> {
         store,
         logger: log,
         sinks: config.sinks,
+        onSvidIssued: hooks.onSvidIssued,
+        onCallEnd: hooks.onWorkloadCall,
       });
       options.io.stdout(`SPIFFE_ENDPOINT_SOCKET=${workloadApi.address}\n`);
       log.info("Workload API serving", { address: workloadApi.address });
+    }
+    // The hub link and the local message API share the Workload API's
+    // registration entries (config + pushed by the hub) and attestation.
+    const { startHubLink } = await import("./hub/mod.ts");
+    const { entriesFromConfig, EntryStore } = await import(
+      "./workloadapi/mod.ts"
+    );
+    const entries = workloadApi?.entries ?? new EntryStore(config.trustDomain);
+    if (!workloadApi) {
+      entries.replace("config", entriesFromConfig(config.workloadApi));
+    }
+    // SIGHUP re-reads the configuration's registration entries; an invalid
+    // file is reported and changes nothing.
+    const reloadEntries = async () => {
+      try {
+        const next = await loadConfig("edge", options.configPath, {
+          stateDirOverride: options.stateDirOverride,
+        });
+        entries.replace("config", entriesFromConfig(next.workloadApi));
+        log.info("registration entries reloaded", {
+          entries: next.workloadApi.entries.length,
+        });
+      } catch (err) {
+        log.error("configuration not reloaded", {
+          error: (err as Error).message,
+        });
+      }
+    };
+    const onHup = () => void reloadEntries();
+    Deno.addSignalListener("SIGHUP", onHup);
+    stopReload = () => Deno.removeSignalListener("SIGHUP", onHup);
+    let deliver: (m: Message) => void = () => {};
+    link = await startHubLink({
+      config,
+      identity: identity.events,
+      store,
+      logger: log,
+      onEntries: (e) => entries.replace("hub", e),
+      onMessage: (m) => deliver(m),
+    });
+    if (config.hub.messageApi.enabled) {
+      const { startMessageApi } = await import("./messageapi/mod.ts");
+      const api = await startMessageApi({
+        socketPath: config.hub.messageApi.socketPath,
+        socketMode: config.hub.messageApi.socketMode,
+        publish: link.publish,
+        entries,
+        logger: log,
+      });
+      messages = api;
+      deliver = (m) => void api.deliver(m);
+      options.io.stdout(`MESSAGE_SOCKET=${config.hub.messageApi.socketPath}\n`);
     }
     await identity.manager.run(signal);
     log.info("runtime stopped");
@@ -127,7 +215,10 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     throw err;
   } finally {
     shutdown.dispose();
+    stopReload();
     await renewer?.stop();
+    await messages?.close();
+    await link?.close();
     await workloadApi?.close();
     await admin?.close();
   }

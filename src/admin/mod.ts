@@ -4,3 +4,4 @@
  */
 export * from "./server.ts";
 export * from "./client.ts";
+export * from "./readiness.ts";

@@ -38,6 +38,8 @@ export interface FromConfigOptions {
   store: Store;
   logger: Logger;
   clock?: Clock;
+  /** Passed to the manager: each renewal's result (metrics). @default no-op */
+  onRenewal?: (result: "ok" | "failed") => void;
 }
 
 /** Wire the identity lifecycle as the configuration says. */
@@ -92,6 +94,7 @@ export function nodeIdentityFromConfig(
     clock: options.clock,
     logger: log,
     onStatusChange: persistStatus,
+    onRenewal: options.onRenewal,
   });
   return { manager, events, upstream, tokens };
 }

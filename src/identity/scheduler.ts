@@ -68,6 +68,13 @@ export interface IdentityManagerOptions {
   maxSleepMs?: number;
   /** Called (not awaited) whenever the phase or last error changes. */
   onStatusChange?: (status: IdentityStatus) => void;
+  /**
+   * Called once per renewal attempt of an existing identity: `"ok"` when
+   * the upstream renewed it (after it is stored), `"failed"` when the
+   * attempt failed (not on shutdown). First enrollment is not a renewal.
+   * @default no-op
+   */
+  onRenewal?: (result: "ok" | "failed") => void;
 }
 
 /** Errors that end a first enrollment: retrying the same input cannot help. */
@@ -208,9 +215,11 @@ export class IdentityManager {
       });
       await this.#adopt(next, true);
       this.#log.info("node certificate renewed", this.#describe(next));
+      this.#o.onRenewal?.("ok");
       return;
     } catch (err) {
       if (signal.aborted) return;
+      this.#o.onRenewal?.("failed");
       const expired = isExpired(id.leaf, this.#clock.now());
       if (expired && await this.#tryFreshToken(signal)) return;
       await this.#failed(

@@ -76,6 +76,8 @@ export interface X509SvidCacheOptions {
   logger?: Logger;
   /** Issuance function (tests may count calls). @default issueX509Svid */
   issue?: typeof issueX509Svid;
+  /** Called after each SVID is issued (first issue or rotation; metrics). @default no-op */
+  onIssued?: (svid: X509Svid) => void;
 }
 
 function requestKey(r: SvidRequest, ttl: number): string {
@@ -84,10 +86,15 @@ function requestKey(r: SvidRequest, ttl: number): string {
 
 /** The X509-SVID cache and rotation loop. */
 export class X509SvidCache {
-  #o: Required<Omit<X509SvidCacheOptions, "entries" | "intermediates">> & {
-    entries: SvidRequestSource;
-    intermediates: IntermediateSource;
-  };
+  #o:
+    & Required<
+      Omit<X509SvidCacheOptions, "entries" | "intermediates" | "onIssued">
+    >
+    & {
+      entries: SvidRequestSource;
+      intermediates: IntermediateSource;
+      onIssued?: (svid: X509Svid) => void;
+    };
   #svids = new Map<string, { svid: X509Svid; key: string }>();
   #bundle?: X509Bundle;
   #version = 0;
@@ -113,6 +120,7 @@ export class X509SvidCache {
       random: options.random ?? secureRandom,
       logger: options.logger ?? nullLogger,
       issue: options.issue ?? issueX509Svid,
+      onIssued: options.onIssued,
     };
   }
 
@@ -272,6 +280,7 @@ export class X509SvidCache {
           this.#svids.set(id, { svid, key });
           this.#entryFailures.delete(id);
           changed = true;
+          this.#o.onIssued?.(svid);
           logger.debug("X509-SVID issued", {
             spiffeId: req.spiffeId,
             serial: svid.certificates[0].serialHex,

@@ -64,6 +64,10 @@ export interface StartWorkloadApiOptions {
   logger?: Logger;
   /** The `sinks` config section: SVIDs also written to files. @default [] */
   sinks?: EdgeConfig["sinks"];
+  /** Called after each X509-SVID is issued (metrics). @default no-op */
+  onSvidIssued?: () => void;
+  /** Called when a Workload API call ends: method and gRPC status code (metrics). @default no-op */
+  onCallEnd?: (method: string, code: number) => void;
 }
 
 /** A running Workload API with its parts. */
@@ -124,6 +128,7 @@ export async function startWorkloadApi(
     clock,
     random: options.random ?? secureRandom,
     logger,
+    onIssued: options.onSvidIssued && (() => options.onSvidIssued!()),
   });
   const jwt = await JwtSvidAuthority.create({
     trustDomain: options.trustDomain,
@@ -146,6 +151,7 @@ export async function startWorkloadApi(
     service,
     attestor,
     logger,
+    onCallEnd: options.onCallEnd,
     onChange: (cb) => {
       const a = x509.watch(() => cb());
       const b = jwt.watch(() => cb());

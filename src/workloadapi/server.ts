@@ -67,6 +67,14 @@ export interface WorkloadServerOptions {
   onChange: (cb: () => void) => () => void;
   /** @default nullLogger */
   logger?: Logger;
+  /**
+   * Called when a call ends, with its method (e.g. `FetchX509SVID`) and
+   * gRPC status code: 0 for an answered unary call or a stream the server
+   * ended, the error's code for a refused call, 1 (CANCELLED) for a stream
+   * the client cancelled or whose connection closed. Must not throw.
+   * @default no-op
+   */
+  onCallEnd?: (method: string, code: grpc.status) => void;
 }
 
 /** A running Workload API server. */
@@ -102,6 +110,7 @@ export async function serveWorkloadApi(
 ): Promise<WorkloadServer> {
   const logger = options.logger ?? nullLogger;
   const { service, attestor } = options;
+  const ended = options.onCallEnd ?? (() => {});
   const peers = new Map<string, Peer>();
   let nextId = 0;
   let streams = 0;
@@ -165,10 +174,15 @@ export async function serveWorkloadApi(
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, cb) => {
       run(call.request, () => admit(call)).then(
-        (res) => cb(null, res),
+        (res) => {
+          cb(null, res);
+          ended(name, grpc.status.OK);
+        },
         (err) => {
           logger.debug(`${name} refused`, { error: String(err) });
-          cb(toStatus(err));
+          const status = toStatus(err);
+          cb(status);
+          ended(name, status.code);
         },
       );
     };
@@ -193,10 +207,19 @@ export async function serveWorkloadApi(
         streams--;
         unsubscribe();
         streamEnds.delete(end);
-        if (gone) return; // the client cancelled or the stream closed: nothing to send
+        if (gone) {
+          // the client cancelled or the stream closed: nothing to send
+          ended(name, grpc.status.CANCELLED);
+          return;
+        }
         if (err) {
-          call.emit("error", toStatus(err));
-        } else call.end();
+          const status = toStatus(err);
+          call.emit("error", status);
+          ended(name, status.code);
+        } else {
+          call.end();
+          ended(name, grpc.status.OK);
+        }
       };
       const end = () => finish();
       const send = async () => {
