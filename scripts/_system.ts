@@ -17,6 +17,14 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * Factor applied to every wait in {@link Proc.waitFor}: `EDGE_RUNTIME_TIMEOUT_SCALE`
+ * (default 1). The arm64 lane sets it because everything runs ~10x slower
+ * under qemu-user emulation.
+ */
+export const TIMEOUT_SCALE: number =
+  Number(Deno.env.get("EDGE_RUNTIME_TIMEOUT_SCALE") ?? "") || 1;
+
 /** A running `edge-runtime` process whose output is collected. */
 export interface Proc {
   child: Deno.ChildProcess;
@@ -71,7 +79,7 @@ export async function spawnProgram(args: string[]): Promise<Proc> {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
           () => finish(new Error(`timed out waiting for ${re}`)),
-          timeoutMs,
+          timeoutMs * TIMEOUT_SCALE,
         );
         const check = () => {
           const m = out.match(re);
@@ -133,6 +141,7 @@ export interface SystemLayout {
   enrollPort: number;
   enrollUrl: string;
   workloadSocket: string;
+  messageSocket: string;
   nodeName: string;
   workloadUid: number;
   workloadSpiffeId: string;
@@ -161,6 +170,7 @@ export async function writeSystemConfigs(
     enrollPort,
     enrollUrl: `https://127.0.0.1:${enrollPort}`,
     workloadSocket: `${dir}/workload.sock`,
+    messageSocket: `${dir}/messages.sock`,
     nodeName,
     workloadUid: uid,
     workloadSpiffeId: spiffeId,
@@ -190,6 +200,10 @@ identity:
 hub:
   httpServer: ${l.enrollUrl}
   websocketServer: 127.0.0.1:${wsPort}
+  reconnect:
+    maxDelay: 2s
+  messageApi:
+    socketPath: ${l.messageSocket}
 workloadApi:
   socketPath: ${l.workloadSocket}
   svidTtl: ${options.svidTtl ?? "1h"}

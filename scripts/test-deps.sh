@@ -9,6 +9,9 @@ need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v mount >/dev/null 2>&1 || need+=(mount)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# ip (loopback in the compile-ready sandbox), systemd-analyze (unit verify).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
