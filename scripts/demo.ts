@@ -65,6 +65,7 @@ const onSignal = async () => {
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 
+let messageSocket = "";
 async function workload(
   args: string[],
   endpoint: string,
@@ -80,7 +81,7 @@ async function workload(
       `${ROOT}/scripts/demo_workload.ts`,
       ...args,
     ],
-    env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
+    env: { SPIFFE_ENDPOINT_SOCKET: endpoint, MESSAGE_SOCKET: messageSocket },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -112,13 +113,25 @@ async function showSvid(msg: Record<string, unknown>): Promise<string> {
   return chain[0].serialHex;
 }
 
+/** The JSON lines the hub printed for node messages. */
+function hubMessages(p: Proc): string[] {
+  return p.stdout().split("\n").filter((l) =>
+    l.startsWith("{") && l.includes('"resource"')
+  );
+}
+
+async function waitForHubMessage(p: Proc, resource: string): Promise<string> {
+  const re = new RegExp(`^\\{.*"resource":"${resource}".*$`, "m");
+  return (await p.waitFor(re, 30_000))[0];
+}
+
 let exitCode = 0;
 try {
   say(`edge-runtime demo — everything lives in ${dir} (removed at the end)`);
   const sys = await writeSystemConfigs(dir, { svidTtl: "10s" });
 
   let hub = await step(
-    "start the reference hub (CA, enrollment API, admin socket)",
+    "start the reference hub (CA, enrollment API, node links)",
     async () => {
       const p = await spawnProgram(["hub", "--config", sys.hubConfig]);
       procs.push(p);
@@ -149,7 +162,7 @@ try {
   );
 
   const endpoint = await step(
-    "start the runtime: bootstrap, node intermediate, Workload API",
+    "start the runtime: bootstrap, node intermediate, Workload API, hub link",
     async () => {
       const p = await spawnProgram(["run", "--config", sys.edgeConfig]);
       procs.push(p);
@@ -158,6 +171,10 @@ try {
         60_000,
       );
       say(`        SPIFFE_ENDPOINT_SOCKET=${m[1]}`);
+      messageSocket = (await p.waitFor(/MESSAGE_SOCKET=(\S+)/))[1];
+      say(
+        `        MESSAGE_SOCKET=${messageSocket} (local message API, relayed over the hub link)`,
+      );
       return m[1];
     },
   );
@@ -171,11 +188,22 @@ try {
       HUB_STATE_DIR: sys.hubStateDir,
       EDGE_STATE_DIR: sys.edgeStateDir,
       NODE_NAME: sys.nodeName,
+      MESSAGE_SOCKET: messageSocket,
       WORKLOAD_UID: String(sys.workloadUid),
       WORKLOAD_SPIFFE_ID: sys.workloadSpiffeId,
     };
     for (const [k, v] of Object.entries(lines)) console.log(`${k}=${v}`);
-    say("running; press Ctrl-C to stop");
+    say(
+      "running; each message the hub receives is printed below; Ctrl-C stops",
+    );
+    let printed = 0;
+    setInterval(() => {
+      const all = hubMessages(hub);
+      for (const line of all.slice(printed)) {
+        console.log(`hub received: ${line}`);
+      }
+      printed = all.length;
+    }, 200);
     await new Promise(() => {});
   }
 
@@ -195,8 +223,20 @@ try {
       say(
         `        ${header.alg} JWT for ${claims.sub}, aud ${
           JSON.stringify(claims.aud)
-        }, expires ${new Date((claims.exp as number) * 1000).toISOString()}`,
+        }, ` +
+          `expires ${new Date((claims.exp as number) * 1000).toISOString()}`,
       );
+    },
+  );
+
+  await step(
+    "the workload publishes a message; the hub prints it",
+    async () => {
+      await workload(
+        ["publish", "demo/telemetry", '{"temperature":21.5}'],
+        endpoint,
+      );
+      say(`        hub: ${await waitForHubMessage(hub, "demo/telemetry")}`);
     },
   );
 
@@ -215,13 +255,24 @@ try {
     },
   );
 
-  hub = await step("restart the hub", async () => {
-    const p = await spawnProgram(["hub", "--config", sys.hubConfig]);
-    procs.push(p);
-    await p.waitFor(/admin socket:/);
-    say("        the hub is back; the node renews against it on schedule");
-    return p;
-  });
+  await step(
+    "publish while offline: accepted once durable in the outbox",
+    async () => {
+      await workload(["publish", "demo/offline", '{"queued":true}'], endpoint);
+      say("        202 Accepted; the message waits in the durable outbox");
+    },
+  );
+
+  hub = await step(
+    "restart the hub: the link comes back and delivers the queued message",
+    async () => {
+      const p = await spawnProgram(["hub", "--config", sys.hubConfig]);
+      procs.push(p);
+      await p.waitFor(/admin socket:/);
+      say(`        hub: ${await waitForHubMessage(p, "demo/offline")}`);
+      return p;
+    },
+  );
 
   say(
     `demo finished in ${((performance.now() - started) / 1000).toFixed(1)} s`,

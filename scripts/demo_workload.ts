@@ -6,10 +6,44 @@
  *
  *   deno run -A scripts/demo_workload.ts x509 [N]   # first N X509-SVID stream messages
  *   deno run -A scripts/demo_workload.ts jwt AUDIENCE
+ *   deno run -A scripts/demo_workload.ts publish RESOURCE JSON   # via MESSAGE_SOCKET
  * @module
  */
+import http from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+
+const [cmd, arg, body] = Deno.args;
+if (cmd === "publish") {
+  // The local message API: POST /v1/messages on MESSAGE_SOCKET; 202 once durable.
+  const socketPath = Deno.env.get("MESSAGE_SOCKET");
+  if (!socketPath) {
+    console.error("demo_workload: set MESSAGE_SOCKET=/path/to/messages.sock");
+    Deno.exit(2);
+  }
+  const payload = JSON.stringify({
+    resource: arg,
+    content: JSON.parse(body ?? "null"),
+  });
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = http.request({
+      socketPath,
+      path: "/v1/messages",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    }, (res) => {
+      let text = "";
+      res.on("data", (c) => text += c);
+      res.on("end", () => {
+        console.log(JSON.stringify({ status: res.statusCode, body: text }));
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+  Deno.exit(status === 202 ? 0 : 1);
+}
 
 const PROTO =
   new URL("../src/workloadapi/proto/workload.proto", import.meta.url).pathname;
@@ -33,7 +67,6 @@ md.set("workload.spiffe.io", "true");
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 const print = (o: unknown) => console.log(JSON.stringify(o));
 
-const [cmd, arg] = Deno.args;
 if (cmd === "x509") {
   const want = Number(arg ?? 1);
   let seen = 0;
@@ -76,6 +109,8 @@ if (cmd === "x509") {
     },
   );
 } else {
-  console.error("usage: demo_workload.ts x509 [N] | jwt AUDIENCE");
+  console.error(
+    "usage: demo_workload.ts x509 [N] | jwt AUDIENCE | publish RESOURCE JSON",
+  );
   Deno.exit(2);
 }

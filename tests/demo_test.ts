@@ -6,7 +6,7 @@ import {
 
 const root = new URL("..", import.meta.url).pathname;
 
-Deno.test("the demo runs hub, runtime and a workload end to end, says what it did, and cleans up", async () => {
+Deno.test("the demo runs hub, runtime and a workload end to end (SVIDs, offline rotation, messages across a hub restart) and cleans up", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "demo"],
     cwd: root,
@@ -26,8 +26,12 @@ Deno.test("the demo runs hub, runtime and a workload end to end, says what it di
       "spiffe://example.org/workload/demo: serial ",
       "chain leaf → node intermediate → hub CA verified",
       "ES256 JWT for spiffe://example.org/workload/demo",
+      "MESSAGE_SOCKET=/",
+      '"resource":"demo/telemetry"',
       "rotated while the hub was down",
-      "restart the hub",
+      "202 Accepted; the message waits in the durable outbox",
+      "restart the hub: the link comes back",
+      '"resource":"demo/offline"',
       "demo finished in ",
     ]
   ) assertStringIncludes(text, expected);
