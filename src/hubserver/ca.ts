@@ -21,6 +21,8 @@ import {
   type CertificateIssuer,
   createSelfSignedCa,
   encodePrivateKeyPkcs8Der,
+  generateKeyPair,
+  issueCertificate,
   parseCertificate,
   parseCertificateDer,
   parsePrivateKey,
@@ -164,7 +166,19 @@ async function importCa(
       await readText(config.offlineRoot.certFile, "offlineRoot.certFile"),
     );
     try {
-      await verifyChain(issuer.cert, [], [root], { clock });
+      // The chain rules judge a leaf's keyUsage for TLS, which a CA's
+      // (keyCertSign, cRLSign) never allows: verify a throwaway leaf issued
+      // by the imported CA instead, through it to the root.
+      const probe = await generateKeyPair();
+      const leaf = await issueCertificate({
+        issuer,
+        subjectPublicKey: probe.publicKey,
+        profile: "leaf",
+        subject: { CN: "offline root check" },
+        ttlMs: 60_000,
+        clock,
+      });
+      await verifyChain(leaf, [issuer.cert], [root], { clock });
     } catch (cause) {
       throw new EdgeError(
         "CONFIG_INVALID",

@@ -132,6 +132,10 @@ export class FileSink {
   async #loop(): Promise<void> {
     const { clock, logger } = this.#d;
     while (!this.#stopped) {
+      // Armed before reading the snapshot, so a change that lands while this
+      // round runs wakes the wait below instead of being lost.
+      const wake = new AbortController();
+      this.#wake = wake;
       const now = clock.now();
       const svid = this.#pick(this.#d.x509.snapshot());
       let next = Infinity;
@@ -174,16 +178,14 @@ export class FileSink {
         next = Math.min(next, this.#jwtRefreshAt);
       }
       if (this.#stopped) break;
-      this.#wake = new AbortController();
+      if (wake.signal.aborted) continue;
       const wait = next - clock.now();
       if (wait === Infinity) {
         await new Promise<void>((r) =>
-          this.#wake!.signal.addEventListener("abort", () => r(), {
-            once: true,
-          })
+          wake.signal.addEventListener("abort", () => r(), { once: true })
         );
       } else {
-        await clock.sleep(Math.max(0, wait), this.#wake.signal).catch(() => {});
+        await clock.sleep(Math.max(0, wait), wake.signal).catch(() => {});
       }
     }
   }
