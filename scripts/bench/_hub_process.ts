@@ -16,6 +16,8 @@ const [dir, ...rest] = Deno.args;
 let received = 0;
 const h = await startLinkHub({
   dir,
+  extraConfig:
+    "enroll:\n  rateLimit:\n    perSourcePerMinute: 0\n    perNodePerMinute: 0\n",
   hubOptions: {
     onNodeMessage: () => {
       if (++received % 10_000 === 0) console.log(JSON.stringify({ received }));
@@ -23,10 +25,20 @@ const h = await startLinkHub({
   },
 });
 if (rest[0] === "--many") {
+  const n = Number(rest[1]);
   const out = [];
-  for (let i = 0; i < Number(rest[1]); i++) {
-    const node = `sim-${i}`;
-    out.push({ node, ...(await identityPem(await enrollNode(h.hub, node))) });
+  for (let i = 0; i < n; i += 16) {
+    out.push(
+      ...await Promise.all(
+        Array.from({ length: Math.min(16, n - i) }, async (_, j) => {
+          const node = `sim-${i + j}`;
+          return {
+            node,
+            ...(await identityPem(await enrollNode(h.hub, node))),
+          };
+        }),
+      ),
+    );
   }
   await Deno.writeTextFile(`${dir}/identities.json`, JSON.stringify(out));
 } else {

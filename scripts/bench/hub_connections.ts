@@ -31,7 +31,11 @@ const child = new Deno.Command(Deno.execPath(), {
 const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
 let buf = "";
 const t0 = performance.now();
-while (!buf.includes("\n")) buf += (await reader.read()).value ?? "";
+while (!buf.includes("\n")) {
+  const r = await reader.read();
+  if (r.done) throw new Error("the hub process ended");
+  buf += r.value;
+}
 const hub = JSON.parse(buf.split("\n")[0]);
 console.log(
   `enrolled ${N} nodes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -62,7 +66,6 @@ const open = (c: (typeof creds)[number]) =>
         cert: c.certPem,
         key: c.keyPem,
         ca: c.caPem,
-        servername: "127.0.0.1",
       },
     );
     ws.on("open", () => {

@@ -108,7 +108,11 @@ const child = new Deno.Command(Deno.execPath(), {
 }).spawn();
 const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
 let buf = "";
-while (!buf.includes("\n")) buf += (await lines.read()).value ?? "";
+while (!buf.includes("\n")) {
+  const r = await lines.read();
+  if (r.done) throw new Error("the hub process ended");
+  buf += r.value;
+}
 const ports = JSON.parse(buf.split("\n")[0]);
 (async () => {
   while (!(await lines.read()).done) { /* drain */ }

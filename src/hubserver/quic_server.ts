@@ -252,7 +252,13 @@ export function startQuicServer(o: QuicServerOptions): Promise<LinkServer> {
       fs.release();
     });
     fs.pipeFrames((frame) => session.receive(dec.decode(frame))).then(
-      () => session.detach(),
+      () => {
+        // The node ended its stream: the link is over.
+        session.detach();
+        try {
+          qc.close({ closeCode: 1000, reason: "stream ended" });
+        } catch { /* closed */ }
+      },
       (err) => {
         log.info("invalid frame on a node link; closing it", {
           node,

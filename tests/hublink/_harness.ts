@@ -58,6 +58,8 @@ export async function startLinkHub(
     wsPort?: number;
     quicPort?: number;
     hubOptions?: HubServerOptions;
+    /** More lines of hub.yaml (benchmarks: rate limits off). */
+    extraConfig?: string;
   } = {},
 ): Promise<LinkHub> {
   const dir = o.dir ?? await Deno.makeTempDir({ prefix: "edge-hublink-" });
@@ -65,7 +67,9 @@ export async function startLinkHub(
   const quicPort = o.quicPort ?? freeUdpPort();
   const config = parseConfig(
     "hub",
-    `stateDir: ${dir}/hub\nadmin:\n  socketPath: ${dir}/hub-admin.sock\n`,
+    `stateDir: ${dir}/hub\nadmin:\n  socketPath: ${dir}/hub-admin.sock\n${
+      o.extraConfig ?? ""
+    }`,
   );
   const received: { node: string; msg: Message }[] = [];
   const start = () =>

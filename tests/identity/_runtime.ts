@@ -38,6 +38,8 @@ identity:
     backoffMax: ${o.backoffMax ?? "32s"}
 hub:
   httpServer: ${o.hubUrl}
+  messageApi:
+    socketPath: ${dir}/messages.sock
 workloadApi:
   enabled: false
 admin:
