@@ -83,12 +83,29 @@ export function startHttpsServer(
         path,
         headerValue(req.headers["nodename"]),
       );
+      // Let a client that is still sending finish (up to 4x the limit,
+      // discarded) so it reads the 413 instead of a reset mid-upload;
+      // beyond that the connection is cut.
+      let drained = 0;
+      await new Promise<void>((resolve) => {
+        req.on("data", (chunk: Uint8Array) => {
+          drained += chunk.length;
+          if (drained > 4 * max) {
+            req.destroy();
+            resolve();
+          }
+        });
+        req.on("end", () => resolve());
+        req.on("error", () => resolve());
+        req.on("close", () => resolve());
+        req.resume();
+      });
+      if (req.destroyed && !req.complete) return;
       res.writeHead(413, {
         "content-type": "text/plain; charset=utf-8",
         connection: "close",
       });
       res.end(`request body too large: more than ${max} bytes\n`);
-      req.destroy();
     };
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > max) return await tooLarge();
