@@ -206,6 +206,9 @@ Deno.test("failed renewals back off 2 s doubling to the cap and log once per sta
       await t.clock.advance(next - t.clock.now());
     }
     assertEquals(gaps, [2000, 4000, 8000, 16000, 32000, 32000, 32000]);
+    // The last advance started attempt 8; let it fail before looking at the
+    // phase (it is "renewing" while the attempt runs).
+    await waitFor(() => t.manager.status().failures === 8, "attempt 8");
     const warnings = t.lines.filter((l) => l.level === "warn");
     assertEquals(warnings.length, 1, JSON.stringify(warnings));
     assertEquals(t.manager.status().phase, "retrying");
