@@ -44,16 +44,7 @@ export function ackFor(
   original: Message,
   options: NewMessageOptions = {},
 ): Message {
-  return newMessage(
-    {
-      source: original.route.source,
-      group: original.route.group,
-      resource: original.route.resource,
-      operation: "response",
-    },
-    "OK",
-    { ...options, parentId: original.header.msg_id },
-  );
+  return responseTo(original, "OK", options);
 }
 
 /** True when `msg` is an ACK ("response" with content "OK" and a parent). */
@@ -67,6 +58,15 @@ export function controlAnswer(
   original: Message,
   options: NewMessageOptions = {},
 ): Message {
+  return responseTo(original, "ack", options);
+}
+
+/** A "response" to `original` (same source/group/resource) carrying `content`. */
+function responseTo(
+  original: Message,
+  content: string,
+  options: NewMessageOptions,
+): Message {
   return newMessage(
     {
       source: original.route.source,
@@ -74,7 +74,7 @@ export function controlAnswer(
       resource: original.route.resource,
       operation: "response",
     },
-    "ack",
+    content,
     { ...options, parentId: original.header.msg_id },
   );
 }
