@@ -25,6 +25,22 @@ export function freePort(): number {
 export const TIMEOUT_SCALE: number =
   Number(Deno.env.get("EDGE_RUNTIME_TIMEOUT_SCALE") ?? "") || 1;
 
+/** `src/main.ts args…` as a command with the `cli` task's flags. */
+async function programCommand(args: string[]): Promise<Deno.Command> {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...await cliFlags(ROOT),
+      `${ROOT}/src/main.ts`,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
 /** A running `edge-runtime` process whose output is collected. */
 export interface Proc {
   child: Deno.ChildProcess;
@@ -40,18 +56,7 @@ export interface Proc {
 
 /** Spawn `src/main.ts args…` with the `cli` task's flags. */
 export async function spawnProgram(args: string[]): Promise<Proc> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...await cliFlags(ROOT),
-      `${ROOT}/src/main.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = (await programCommand(args)).spawn();
   let out = "", err = "";
   let exited = false;
   const waiters = new Set<() => void>();
@@ -110,18 +115,7 @@ export async function spawnProgram(args: string[]): Promise<Proc> {
 
 /** Run `src/main.ts args…` to completion; throws with its stderr on failure. */
 export async function runProgram(args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...await cliFlags(ROOT),
-      `${ROOT}/src/main.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const out = await (await programCommand(args)).output();
   const dec = new TextDecoder();
   if (!out.success) {
     throw new Error(

@@ -20,7 +20,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { dirname } from "node:path";
+import { prepareSocketPath } from "../net/unix_socket.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import type { Readiness } from "./readiness.ts";
@@ -71,12 +71,7 @@ export async function startAdminServer(
 ): Promise<AdminServer> {
   const log = options.logger ?? nullLogger;
   const path = options.socketPath;
-  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  try {
-    if ((await Deno.lstat(path)).isSocket) await Deno.remove(path);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
+  await prepareSocketPath(path, "admin.socketPath");
   const app = createAdminApp(options);
   const server = Deno.serve({
     path,

@@ -9,6 +9,7 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { EdgeError } from "../errors.ts";
+import { prepareSocketPath } from "../net/unix_socket.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
 import {
   type AttestedPeer,
@@ -108,7 +109,7 @@ export async function serveUnixHttp(
     res.end();
   };
 
-  await prepareSocket(o.socketPath);
+  await prepareSocketPath(o.socketPath, "hub.messageApi.socketPath");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.socketPath, () => {
@@ -128,31 +129,4 @@ export async function serveUnixHttp(
         Deno.removeSync(o.socketPath);
       }).catch(() => {}),
   };
-}
-
-async function prepareSocket(path: string): Promise<void> {
-  if (!path.startsWith("/")) {
-    throw new EdgeError(
-      "CONFIG_INVALID",
-      `hub.messageApi.socketPath: expected an absolute path, got ${
-        JSON.stringify(path)
-      }`,
-    );
-  }
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || "/", {
-    recursive: true,
-    mode: 0o755,
-  });
-  try {
-    const st = await Deno.lstat(path);
-    if (!st.isSocket) {
-      throw new EdgeError(
-        "CONFIG_INVALID",
-        `hub.messageApi.socketPath: ${path} exists and is not a socket`,
-      );
-    }
-    await Deno.remove(path); // left by a crashed runtime
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
 }

@@ -22,7 +22,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import * as net from "node:net";
-import { EdgeError } from "../errors.ts";
+import { prepareSocketPath } from "../net/unix_socket.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
 import {
   type AttestedPeer,
@@ -298,7 +298,7 @@ export async function serveWorkloadApi(
     injector.injectConnection(socket);
   });
 
-  await prepareSocketPath(options.socketPath);
+  await prepareSocketPath(options.socketPath, "workloadApi.socketPath");
   await new Promise<void>((resolve, reject) => {
     listener.once("error", reject);
     listener.listen(options.socketPath, () => {
@@ -327,32 +327,4 @@ export async function serveWorkloadApi(
       await Deno.remove(options.socketPath).catch(() => {});
     },
   };
-}
-
-/** Create the parent directory; remove a stale socket; refuse a non-socket. */
-async function prepareSocketPath(path: string): Promise<void> {
-  if (!path.startsWith("/")) {
-    throw new EdgeError(
-      "CONFIG_INVALID",
-      `workloadApi.socketPath: expected an absolute path, got ${
-        JSON.stringify(path)
-      }`,
-    );
-  }
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || "/", {
-    recursive: true,
-    mode: 0o755,
-  });
-  try {
-    const st = await Deno.lstat(path);
-    if (!st.isSocket) {
-      throw new EdgeError(
-        "CONFIG_INVALID",
-        `workloadApi.socketPath: ${path} exists and is not a socket`,
-      );
-    }
-    await Deno.remove(path);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
 }
