@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "../../tests/_fixtures/assert.ts";
 import { isEdgeError } from "../errors.ts";
+import { P256PrivateKey, warmUpP256Signer } from "../pki/mod.ts";
 import { decodeJwtInsecure, importHmacKey, signJwt, verifyJwt } from "./jws.ts";
 
 const secret = crypto.getRandomValues(new Uint8Array(32));
@@ -56,6 +57,34 @@ Deno.test("an ES256 token verifies with the public key and checks aud", async ()
         audience: "c",
       }),
     code("JWT_INVALID"),
+  );
+});
+
+Deno.test("ES256 signs with a P256PrivateKey on the fast path and Web Crypto verifies", async () => {
+  await warmUpP256Signer();
+  const key = await P256PrivateKey.generate();
+  const { publicKey } = await key.toCryptoKeyPair();
+  const jwt = await signJwt({ alg: "ES256", kid: "k1" }, {
+    sub: "spiffe://td/x",
+    aud: "a",
+    exp,
+  }, key);
+  const d = await verifyJwt(jwt, {
+    key: publicKey,
+    algorithms: ["ES256"],
+    now: NOW,
+    audience: "a",
+  });
+  assertEquals(d.signature.length, 64);
+  await assertRejects(
+    () => signJwt({ alg: "ES256" }, { exp }, hmac),
+    code("KEY_INVALID"),
+  );
+  await assertRejects(
+    () => signJwt({ alg: "HS256" }, { exp }, key),
+    (err) => {
+      if (!(err instanceof TypeError)) throw err;
+    },
   );
 });
 

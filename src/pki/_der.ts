@@ -7,8 +7,6 @@
  * @module
  */
 
-import { concat } from "../bytes.ts";
-
 /** Universal and context tags used here. */
 export const TAG = {
   BOOLEAN: 0x01,
@@ -101,20 +99,34 @@ export function expectTag(
   return tlv;
 }
 
-function encodeLength(n: number): Uint8Array {
-  if (n < 0x80) return Uint8Array.of(n);
-  const bytes: number[] = [];
-  while (n > 0) {
-    bytes.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+/** Bytes of the DER length octets of `n`. */
+function lengthSize(n: number): number {
+  if (n < 0x80) return 1;
+  let size = 1;
+  for (let v = n; v > 0; v = Math.floor(v / 256)) size++;
+  return size;
 }
 
-/** Encode a TLV from a tag and content parts. */
+/** Encode a TLV from a tag and content parts (one allocation). */
 export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const len = content.reduce((n, c) => n + c.length, 0);
-  return concat(Uint8Array.of(tag), encodeLength(len), ...content);
+  let len = 0;
+  for (const c of content) len += c.length;
+  const header = 1 + lengthSize(len);
+  const out = new Uint8Array(header + len);
+  out[0] = tag;
+  if (len < 0x80) out[1] = len;
+  else {
+    out[1] = 0x80 | (header - 2);
+    for (let i = header - 1, v = len; i >= 2; i--, v = Math.floor(v / 256)) {
+      out[i] = v & 0xff;
+    }
+  }
+  let off = header;
+  for (const c of content) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
 
 /** SEQUENCE of the given encoded elements. */

@@ -1,6 +1,6 @@
 /**
- * ECDSA signatures as X.509 carries them: Web Crypto produces and takes the
- * raw `r || s` form (IEEE P1363); certificates, CSRs and CRLs hold the DER
+ * ECDSA signatures as X.509 carries them: Web Crypto and JWS use the raw
+ * `r || s` form (IEEE P1363); certificates, CSRs and CRLs hold the DER
  * `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279 §2.2.3).
  * Internal: not exported from `mod.ts`.
  * @module
@@ -70,19 +70,6 @@ export function ecdsaDerToRaw(der: Uint8Array, size = 32): Uint8Array {
   out.set(fixedWidth(expectTag(parts[0], TAG.INTEGER, "r").value, size), 0);
   out.set(fixedWidth(expectTag(parts[1], TAG.INTEGER, "s").value, size), size);
   return out;
-}
-
-/** DER ECDSA-with-SHA-256 signature of `data` with a P-256 private key. */
-export async function signEcdsaSha256Der(
-  key: CryptoKey,
-  data: Uint8Array,
-): Promise<Uint8Array> {
-  const raw = await crypto.subtle.sign(
-    { name: "ECDSA", hash: "SHA-256" },
-    key,
-    data as BufferSource,
-  );
-  return ecdsaRawToDer(new Uint8Array(raw));
 }
 
 /**

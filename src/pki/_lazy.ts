@@ -1,9 +1,11 @@
 /**
  * The lazily loaded parts of `src/pki`: `@peculiar/x509` (with
  * `reflect-metadata`, the asn1 schemas and tsyringe) costs ~190 ms to
- * import, so nothing on the issue/parse/CSR path loads it. Only chain
- * verification, CRL creation and signature checks of algorithms Web Crypto
- * handling here does not cover pull it in, on first use.
+ * import, so nothing on the issue/parse/CSR/CRL path loads it. Only chain
+ * verification and signature checks of algorithms Web Crypto handling here
+ * does not cover pull it in, on first use. `@noble/curves` (~20 ms plus a
+ * ~50 ms table, ~14 MiB) is loaded in the background once signatures come
+ * in bulk (see `_p256_engine.ts`).
  *
  * Every specifier below is a static string so `deno compile` still bundles
  * the modules (never compute these paths). Internal.
@@ -22,7 +24,7 @@ export function loadChainVerifier(): Promise<
   return import("./_chain_verify.ts");
 }
 
-/** The CRL writer (`_crl_create.ts`, uses the library). */
-export function loadCrlCreator(): Promise<typeof import("./_crl_create.ts")> {
-  return import("./_crl_create.ts");
+/** The `@noble/curves` P-256 signer (`_p256.ts`); see `_p256_engine.ts`. */
+export function loadP256(): Promise<typeof import("./_p256.ts")> {
+  return import("./_p256.ts");
 }

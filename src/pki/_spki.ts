@@ -1,11 +1,15 @@
 /**
  * SubjectPublicKeyInfo helpers for the issuance path: the SPKI DER of a
- * Web Crypto key (cached per key object, exporting is an async round trip)
- * and the RFC 5280 §4.2.1.2 method-1 key identifier (SHA-1 of the
- * subjectPublicKey bits, as OpenSSL computes it). Internal.
+ * Web Crypto key (cached per key object, exporting is an async round trip),
+ * the canonical P-256 SPKI of a point, checking a caller's SPKI, and the
+ * RFC 5280 §4.2.1.2 method-1 key identifier (SHA-1 of the subjectPublicKey
+ * bits, as OpenSSL computes it; synchronous through `node:crypto`).
+ * Internal.
  * @module
  */
+import { createHash } from "node:crypto";
 import { children, decodeOne, expectTag, OID, readOid, TAG } from "./_der.ts";
+import { loadedP256 } from "./_p256_engine.ts";
 
 const spkiCache = new WeakMap<CryptoKey, Uint8Array>();
 
@@ -58,6 +62,48 @@ const P256_SPKI_PREFIX = Uint8Array.of(
   0x04,
 );
 
+/** Canonical P-256 SPKI DER of an uncompressed point (`04 || x || y`). */
+export function p256Spki(point: Uint8Array): Uint8Array {
+  if (point.length !== 65 || point[0] !== 4) {
+    throw new TypeError("Expected an uncompressed P-256 point (65 bytes)");
+  }
+  const out = new Uint8Array(P256_SPKI_PREFIX.length + 64);
+  out.set(P256_SPKI_PREFIX);
+  out.set(point.subarray(1), P256_SPKI_PREFIX.length);
+  return out;
+}
+
+/**
+ * A caller's P-256 SPKI checked (point on the curve) and in canonical form:
+ * checked in place when already canonical (with `@noble/curves` once it is
+ * loaded), else through a Web Crypto import, which also re-encodes it (e.g.
+ * a compressed point). Resolves `undefined` when it is not a P-256 key.
+ */
+export async function checkedP256Spki(
+  spki: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  const engine = loadedP256();
+  if (engine && isCanonicalP256Spki(spki)) {
+    return engine.isP256Point(spki.subarray(P256_SPKI_PREFIX.length - 1))
+      ? spki
+      : undefined;
+  }
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey(
+      "spki",
+      spki as BufferSource,
+      { name: "ECDSA", namedCurve: "P-256" },
+      true,
+      ["verify"],
+    );
+  } catch {
+    return undefined;
+  }
+  rememberSpki(key, spki);
+  return await spkiOf(key);
+}
+
 /** True when `spki` is byte-for-byte what Web Crypto exports for a P-256 key. */
 export function isCanonicalP256Spki(spki: Uint8Array): boolean {
   return spki.length === P256_SPKI_PREFIX.length + 64 &&
@@ -96,12 +142,12 @@ export function readSpki(spki: Uint8Array): SpkiParts {
 const keyIdCache = new WeakMap<Uint8Array, Uint8Array>();
 
 /** SHA-1 key identifier of an SPKI (20 bytes; cached per SPKI object). */
-export async function keyIdentifier(spki: Uint8Array): Promise<Uint8Array> {
+export function keyIdentifier(spki: Uint8Array): Uint8Array {
   let id = keyIdCache.get(spki);
   if (!id) {
-    const { publicKey } = readSpki(spki);
+    // A copy: the digest Buffer may sit in Node's shared pool.
     id = new Uint8Array(
-      await crypto.subtle.digest("SHA-1", publicKey as BufferSource),
+      createHash("sha1").update(readSpki(spki).publicKey).digest(),
     );
     keyIdCache.set(spki, id);
   }

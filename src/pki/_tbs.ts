@@ -2,7 +2,7 @@
  * DER assembly of what `src/pki` signs: the TBSCertificate (RFC 5280
  * §4.1), and the common `SEQUENCE { tbs, signatureAlgorithm, signature }`
  * envelope of certificates, CSRs and CRLs, signed ECDSA P-256 / SHA-256
- * with Web Crypto. Internal.
+ * (`p256_key.ts`). Internal.
  * @module
  */
 import {
@@ -17,7 +17,7 @@ import {
   tlv,
 } from "./_der.ts";
 import { toHex } from "../bytes.ts";
-import { signEcdsaSha256Der } from "./_ecdsa.ts";
+import { type P256PrivateKey, signEcdsaP256 } from "./p256_key.ts";
 import { type DerExtension, encodeExtensions } from "./_extensions.ts";
 
 /** AlgorithmIdentifier of ecdsa-with-SHA256 (no parameters, RFC 5758). */
@@ -56,9 +56,9 @@ export function encodeTbsCertificate(t: TbsCertificateInput): Uint8Array {
 /** Sign `tbs` with a P-256 key: `SEQUENCE { tbs, ecdsa-with-SHA256, sig }`. */
 export async function signEnvelope(
   tbs: Uint8Array,
-  key: CryptoKey,
+  key: CryptoKey | P256PrivateKey,
 ): Promise<Uint8Array> {
-  const sig = await signEcdsaSha256Der(key, tbs);
+  const sig = await signEcdsaP256(key, tbs, "der");
   return seq(tbs, ECDSA_SHA256_ALGORITHM, bitString(sig));
 }
 

@@ -38,13 +38,12 @@ import {
   type SubjectInput,
 } from "./_name.ts";
 import { profileExtensions } from "./_profiles.ts";
-import { keyIdentifier, rememberSpki, spkiOf } from "./_spki.ts";
+import { checkedP256Spki, keyIdentifier, spkiOf } from "./_spki.ts";
 import { encodeTbsCertificate, serialHexOf, signEnvelope } from "./_tbs.ts";
 import {
   assertKeyMatchesCertificate,
   assertP256,
   generateKeyPair,
-  parsePublicKeyDer,
 } from "./keys.ts";
 import type { Certificate } from "./certificate_view.ts";
 
@@ -114,19 +113,13 @@ function refuse(message: string): never {
   throw new EdgeError("CERT_INVALID", message);
 }
 
-/** The subject's SPKI DER (canonical Web Crypto form). */
+/** The subject's SPKI DER (canonical Web Crypto form, point checked). */
 async function subjectSpki(
   options: IssueCertificateOptions,
 ): Promise<Uint8Array> {
-  return await spkiOf(await subjectKey(options));
-}
-
-async function subjectKey(
-  options: IssueCertificateOptions,
-): Promise<CryptoKey> {
   if (options.subjectKeys) {
     assertP256(options.subjectKeys.publicKey, "subject key");
-    return options.subjectKeys.publicKey;
+    return await spkiOf(options.subjectKeys.publicKey);
   }
   const k = options.subjectPublicKey;
   if (k === undefined) {
@@ -135,9 +128,14 @@ async function subjectKey(
     );
   }
   if (k instanceof Uint8Array) {
-    const key = await parsePublicKeyDer(k);
-    rememberSpki(key, k);
-    return key;
+    const spki = await checkedP256Spki(k);
+    if (!spki) {
+      throw new EdgeError(
+        "KEY_INVALID",
+        "Public key: expected an ECDSA P-256 SubjectPublicKeyInfo",
+      );
+    }
+    return spki;
   }
   assertP256(k, "subject key");
   if (k.type !== "public") {
@@ -145,7 +143,7 @@ async function subjectKey(
       "issueCertificate: subjectPublicKey must be a public key",
     );
   }
-  return k;
+  return await spkiOf(k);
 }
 
 /**
@@ -175,7 +173,7 @@ export async function issueCertificate(
   let signingKey: CryptoKey;
   let issuer: Pick<NameView, "text" | "der">;
   let authorityKeyId: Uint8Array;
-  const ski = await keyIdentifier(spki);
+  const ski = keyIdentifier(spki);
   if (options.issuer === "self") {
     if (!options.subjectKeys) {
       throw new TypeError(
@@ -208,7 +206,7 @@ export async function issueCertificate(
     issuer = { text: cert.subject, der: cert.subjectDer };
     authorityKeyId = cert.subjectKeyId
       ? fromHex(cert.subjectKeyId)
-      : await keyIdentifier(cert.spki);
+      : keyIdentifier(cert.spki);
     notAfterMs = Math.min(notAfterMs, cert.notAfter.getTime());
   }
   assertP256(signingKey, "issuer key");

@@ -112,6 +112,15 @@ export async function verifyChain(
 }
 
 /**
+ * Load the chain verifier and the X.509 library it runs on (~190 ms, once)
+ * now, so that the first {@link verifyChain} does not pay for it: a server
+ * that verifies client chains calls this at start-up.
+ */
+export async function preloadChainVerifier(): Promise<void> {
+  await loadChainVerifier();
+}
+
+/**
  * Verify an X509-SVID: {@link verifyChain} plus the SVID leaf rules (exactly
  * one URI SAN, a `spiffe://` ID with a path, in `trustDomain` when given;
  * leaf not a CA; keyUsage digitalSignature without keyCertSign/cRLSign).

@@ -36,7 +36,8 @@ import { readAuthorityKeyId } from "./_extensions.ts";
 import { readName } from "./_name.ts";
 import { verifySignedData } from "./_signature.ts";
 import { serialHexOf } from "./_tbs.ts";
-import { loadCrlCreator, loadX509 } from "./_lazy.ts";
+import { loadX509 } from "./_lazy.ts";
+import { encodeCrl } from "./_crl_create.ts";
 import type { Certificate, CertificateIssuer } from "./certificate.ts";
 import { assertKeyMatchesCertificate } from "./keys.ts";
 import { encodePem, parsePemBlock } from "./pem.ts";
@@ -135,7 +136,6 @@ export async function createCrl(
   if (BigInt(options.crlNumber) < 0n) {
     throw new TypeError("crlNumber must not be negative");
   }
-  const { encodeCrl } = await loadCrlCreator();
   return await encodeCrl({
     issuerDer: cert.subjectDer,
     subjectKeyId: cert.subjectKeyId,

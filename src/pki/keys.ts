@@ -1,7 +1,8 @@
 /**
- * ECDSA P-256 key pairs (Web Crypto) and their PEM forms: PKCS#8
- * (`PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`, RFC 5915 — what KubeEdge writes)
- * and SPKI (`PUBLIC KEY`).
+ * ECDSA P-256 key pairs (Web Crypto `CryptoKey`s, signing on the fast path
+ * of `p256_key.ts`) and their PEM forms: PKCS#8 (`PRIVATE KEY`), SEC1
+ * (`EC PRIVATE KEY`, RFC 5915 — what KubeEdge writes) and SPKI
+ * (`PUBLIC KEY`), encoded by our DER encoder.
  *
  * @example
  * ```ts
@@ -12,13 +13,9 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { bytesEqual, concat, fromBase64Url, sha256Hex } from "../bytes.ts";
-import {
-  encodeSec1Der,
-  readPrivateKeyDer,
-  scalarToPkcs8,
-  type Sec1Parts,
-} from "./_sec1.ts";
+import { bytesEqual, sha256Hex } from "../bytes.ts";
+import { rememberSpki, spkiOf } from "./_spki.ts";
+import { P256PrivateKey } from "./p256_key.ts";
 import { encodePem, parsePemBlock } from "./pem.ts";
 
 /** Web Crypto parameters of the one key type edge-runtime uses. */
@@ -45,10 +42,12 @@ export interface ParsePrivateKeyOptions {
 export async function generateKeyPair(
   extractable = true,
 ): Promise<CryptoKeyPair> {
-  return await crypto.subtle.generateKey(EC_P256, extractable, [
-    "sign",
-    "verify",
-  ]) as CryptoKeyPair;
+  const key = await P256PrivateKey.generate();
+  try {
+    return await key.toCryptoKeyPair(extractable);
+  } finally {
+    key.destroy();
+  }
 }
 
 /** Throw `KEY_INVALID` unless `key` is an ECDSA P-256 key. */
@@ -64,44 +63,34 @@ export function assertP256(key: CryptoKey, what = "key"): void {
   }
 }
 
-async function exportJwk(key: CryptoKey): Promise<JsonWebKey> {
+/**
+ * Encode with `fn`: a {@link P256PrivateKey} as is, an extractable P-256
+ * private `CryptoKey` through a temporary copy of its scalar (zeroed after).
+ */
+async function withScalar<T>(
+  key: CryptoKey | P256PrivateKey,
+  fn: (k: P256PrivateKey) => T,
+): Promise<T> {
+  if (key instanceof P256PrivateKey) return fn(key);
   assertP256(key);
-  if (!key.extractable) {
-    throw new EdgeError(
-      "KEY_INVALID",
-      "Private key is not extractable; it cannot be exported",
-    );
+  const k = await P256PrivateKey.fromCryptoKey(key);
+  try {
+    return fn(k);
+  } finally {
+    k.destroy();
   }
-  return await crypto.subtle.exportKey("jwk", key);
 }
 
-/** Uncompressed public point (`04 || x || y`) of a P-256 JWK. */
-function jwkPoint(jwk: JsonWebKey): Uint8Array {
-  return concat(Uint8Array.of(4), fromBase64Url(jwk.x!), fromBase64Url(jwk.y!));
-}
-
-/** The public half of a P-256 JWK as an extractable verify key. */
-async function importPublicJwk(jwk: JsonWebKey): Promise<CryptoKey> {
-  return await crypto.subtle.importKey(
-    "jwk",
-    { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y },
-    EC_P256,
-    true,
-    ["verify"],
-  );
-}
-
-/** PKCS#8 DER of an extractable P-256 private key. */
+/** PKCS#8 DER of a P256PrivateKey or an extractable P-256 private key. */
 export async function encodePrivateKeyPkcs8Der(
-  key: CryptoKey,
+  key: CryptoKey | P256PrivateKey,
 ): Promise<Uint8Array> {
-  await exportJwk(key); // type and extractability checks
-  return new Uint8Array(await crypto.subtle.exportKey("pkcs8", key));
+  return await withScalar(key, (k) => k.encodePkcs8Der());
 }
 
-/** PKCS#8 PEM (`PRIVATE KEY`) of an extractable P-256 private key. */
+/** PKCS#8 PEM (`PRIVATE KEY`) of a P256PrivateKey or an extractable P-256 private key. */
 export async function encodePrivateKeyPkcs8Pem(
-  key: CryptoKey,
+  key: CryptoKey | P256PrivateKey,
 ): Promise<string> {
   return encodePem(PKCS8_LABEL, await encodePrivateKeyPkcs8Der(key));
 }
@@ -111,56 +100,16 @@ export async function encodePrivateKeyPkcs8Pem(
  * as `openssl ec` writes it.
  */
 export async function encodePrivateKeySec1Der(
-  key: CryptoKey,
+  key: CryptoKey | P256PrivateKey,
 ): Promise<Uint8Array> {
-  const jwk = await exportJwk(key);
-  if (!jwk.d) throw new EdgeError("KEY_INVALID", "Expected a private key");
-  return encodeSec1Der(fromBase64Url(jwk.d), jwkPoint(jwk));
+  return await withScalar(key, (k) => k.encodeSec1Der());
 }
 
-/** SEC1 PEM (`EC PRIVATE KEY`) of an extractable P-256 private key. */
-export async function encodePrivateKeySec1Pem(key: CryptoKey): Promise<string> {
+/** SEC1 PEM (`EC PRIVATE KEY`) of a P256PrivateKey or an extractable P-256 private key. */
+export async function encodePrivateKeySec1Pem(
+  key: CryptoKey | P256PrivateKey,
+): Promise<string> {
   return encodePem(SEC1_LABEL, await encodePrivateKeySec1Der(key));
-}
-
-async function importScalar(
-  sec1: Sec1Parts,
-  extractable: boolean,
-): Promise<CryptoKeyPair> {
-  const pkcs8 = scalarToPkcs8(sec1.d);
-  let privateKey: CryptoKey;
-  let jwk: JsonWebKey;
-  try {
-    privateKey = await crypto.subtle.importKey(
-      "pkcs8",
-      pkcs8 as BufferSource,
-      EC_P256,
-      true,
-      ["sign"],
-    );
-    jwk = await crypto.subtle.exportKey("jwk", privateKey);
-  } catch (cause) {
-    throw new EdgeError("KEY_INVALID", "Private key: not a valid P-256 key", {
-      cause,
-    });
-  }
-  if (sec1.publicPoint && !bytesEqual(sec1.publicPoint, jwkPoint(jwk))) {
-    throw new EdgeError(
-      "KEY_INVALID",
-      "Private key: the embedded public key does not belong to the private key",
-    );
-  }
-  const publicKey = await importPublicJwk(jwk);
-  if (!extractable) {
-    privateKey = await crypto.subtle.importKey(
-      "pkcs8",
-      pkcs8 as BufferSource,
-      EC_P256,
-      false,
-      ["sign"],
-    );
-  }
-  return { privateKey, publicKey };
 }
 
 /**
@@ -171,16 +120,11 @@ export async function parsePrivateKeyDer(
   der: Uint8Array,
   options: ParsePrivateKeyOptions = {},
 ): Promise<CryptoKeyPair> {
-  const extractable = options.extractable ?? true;
+  const key = await P256PrivateKey.fromDer(der);
   try {
-    return await importScalar(readPrivateKeyDer(der), extractable);
-  } catch (err) {
-    if (err instanceof EdgeError) throw err;
-    throw new EdgeError(
-      "KEY_INVALID",
-      `Private key: malformed DER (${(err as Error).message})`,
-      { cause: err },
-    );
+    return await key.toCryptoKeyPair(options.extractable ?? true);
+  } finally {
+    key.destroy();
   }
 }
 
@@ -207,15 +151,20 @@ export async function derivePublicKey(
   if ("publicKey" in key) return key.publicKey;
   assertP256(key);
   if (key.type === "public") return key;
-  return await importPublicJwk(await exportJwk(key));
+  const spki = await encodePublicKeySpkiDer(key);
+  const pub = await parsePublicKeyDer(spki);
+  rememberSpki(pub, spki);
+  return pub;
 }
 
 /** SubjectPublicKeyInfo DER of a key (pair, public key or extractable private key). */
 export async function encodePublicKeySpkiDer(
   key: CryptoKey | CryptoKeyPair,
 ): Promise<Uint8Array> {
-  const pub = await derivePublicKey(key);
-  return new Uint8Array(await crypto.subtle.exportKey("spki", pub));
+  if ("publicKey" in key) return (await spkiOf(key.publicKey)).slice();
+  assertP256(key);
+  if (key.type === "public") return (await spkiOf(key)).slice();
+  return await withScalar(key, (k) => k.encodeSpkiDer());
 }
 
 /** `PUBLIC KEY` PEM of a key. */

@@ -15,9 +15,8 @@ import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import {
   type Certificate,
-  encodePrivateKeyPkcs8Der,
-  generateKeyPair,
   issueCertificate,
+  P256PrivateKey,
 } from "../pki/mod.ts";
 import { type Random, secureRandom } from "../random.ts";
 import type { X509Bundle } from "../bundle/mod.ts";
@@ -30,8 +29,6 @@ export interface X509Svid {
   spiffeId: string;
   /** Leaf first, then the node CA and any upstream intermediates (no root). */
   certificates: readonly Certificate[];
-  /** The leaf's private key. */
-  privateKey: CryptoKey;
   /** The leaf's private key as PKCS#8 DER (what the Workload API sends). */
   privateKeyDer: Uint8Array;
   /** Trust bundle of its trust domain at issuance. */
@@ -77,18 +74,26 @@ export async function issueX509Svid(
       `node intermediate expired at ${intermediate.cert.notAfter.toISOString()}; cannot issue ${options.spiffeId}`,
     );
   }
-  const keys = await generateKeyPair();
-  const leaf = await issueCertificate({
-    issuer: intermediate,
-    subjectPublicKey: keys.publicKey,
-    profile: "leaf",
-    uris: [options.spiffeId],
-    dnsNames: options.dnsNames ?? [],
-    extKeyUsages: ["serverAuth", "clientAuth"],
-    ttlMs: options.ttlMs,
-    clock,
-    random,
-  });
+  // The leaf key never becomes a CryptoKey: only its PKCS#8 is handed out.
+  const key = await P256PrivateKey.generate();
+  let leaf: Certificate;
+  let privateKeyDer: Uint8Array;
+  try {
+    leaf = await issueCertificate({
+      issuer: intermediate,
+      subjectPublicKey: key.encodeSpkiDer(),
+      profile: "leaf",
+      uris: [options.spiffeId],
+      dnsNames: options.dnsNames ?? [],
+      extKeyUsages: ["serverAuth", "clientAuth"],
+      ttlMs: options.ttlMs,
+      clock,
+      random,
+    });
+    privateKeyDer = key.encodePkcs8Der();
+  } finally {
+    key.destroy();
+  }
   const notAfter = leaf.notAfter.getTime();
   return {
     spiffeId: options.spiffeId,
@@ -97,8 +102,7 @@ export async function issueX509Svid(
       intermediate.cert,
       ...(intermediate.upstreamChain ?? []),
     ],
-    privateKey: keys.privateKey,
-    privateKeyDer: await encodePrivateKeyPkcs8Der(keys.privateKey),
+    privateKeyDer,
     bundle: intermediate.bundle,
     issuedAt: now,
     notAfter,

@@ -1,7 +1,11 @@
 import { assertEquals } from "../../tests/_fixtures/assert.ts";
 import { FakeClock } from "../../tests/_fixtures/clock.ts";
 import { createTestCa } from "../../tests/workloadapi/_ca.ts";
-import { verifySvidChain } from "../pki/mod.ts";
+import {
+  assertKeyMatchesCertificate,
+  parsePrivateKeyDer,
+  verifySvidChain,
+} from "../pki/mod.ts";
 import { issueX509Svid } from "./x509_svid.ts";
 
 Deno.test("an entry's DNS names are added to its X509-SVID after the SPIFFE ID", async () => {
@@ -21,4 +25,15 @@ Deno.test("an entry's DNS names are added to its X509-SVID after the SPIFFE ID",
     ca.root.cert,
   ], { clock });
   assertEquals(v.spiffeId, "spiffe://example.org/web");
+});
+
+Deno.test("an X509-SVID's PKCS#8 key belongs to its leaf", async () => {
+  const ca = await createTestCa("example.org");
+  const svid = await issueX509Svid({
+    intermediate: await ca.intermediate(),
+    spiffeId: "spiffe://example.org/db",
+    ttlMs: 3_600_000,
+  });
+  const keys = await parsePrivateKeyDer(svid.privateKeyDer);
+  await assertKeyMatchesCertificate(keys, svid.certificates[0]);
 });
