@@ -4,7 +4,9 @@
  * @module
  */
 import {
+  isNodeId,
   isRoot,
+  NODE_ID_RESERVED,
   parseSpiffeId,
   parseTrustDomain,
   SpiffeIdError,
@@ -48,6 +50,7 @@ export function workloadIdField<
       try {
         const id = parseSpiffeId(raw);
         if (isRoot(id)) return s.fail("a workload ID needs a path");
+        if (isNodeId(id)) return s.fail(NODE_ID_RESERVED);
         return s.pass(id.toString());
       } catch (e) {
         return s.fail(spiffeReason(e));

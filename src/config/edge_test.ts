@@ -162,7 +162,8 @@ Deno.test("workload entries: valid IDs in the trust domain, non-root, known sele
         "    - {spiffeId: 'spiffe://example.org/a/', selectors: [unix:uid:1]}\n" +
         "    - {spiffeId: spiffe://other.org/a, selectors: ['unix:gid:x', 'k8s:ns:a']}\n" +
         "    - {spiffeId: spiffe://example.org/b, selectors: []}\n" +
-        "    - {selectors: [unix:uid:1], ttl: 8d}\n",
+        "    - {selectors: [unix:uid:1], ttl: 8d}\n" +
+        "    - {spiffeId: spiffe://example.org/node/pi-2, selectors: [unix:uid:1]}\n",
     ),
     [
       'workloadApi.entries[0].spiffeId: expected a SPIFFE ID with a path, like "spiffe://example.org/app", got "spiffe://example.org" (a workload ID needs a path)',
@@ -171,6 +172,7 @@ Deno.test("workload entries: valid IDs in the trust domain, non-root, known sele
       'workloadApi.entries[2].selectors[1]: expected a selector like "unix:uid:1000", got "k8s:ns:a" (unknown kind "k8s:ns"; known kinds: unix:uid, unix:gid, unix:user, unix:group, unix:path, unix:sha256, container:id)',
       "workloadApi.entries[3].selectors: expected a list of at least 1 item, got an empty list",
       'workloadApi.entries[4].spiffeId: required field is missing (expected a SPIFFE ID with a path, like "spiffe://example.org/app")',
+      'workloadApi.entries[5].spiffeId: expected a SPIFFE ID with a path, like "spiffe://example.org/app", got "spiffe://example.org/node/pi-2" (the path "/node/…" is reserved for node identities issued by the hub)',
       'workloadApi.entries[4].ttl: expected at most workloadApi.intermediateTtl (7d), got "8d"',
       'workloadApi.entries[2].spiffeId: expected a SPIFFE ID in trust domain "example.org", got "spiffe://other.org/a"',
     ],

@@ -43,9 +43,9 @@ import {
 } from "../message/mod.ts";
 import { type Random, secureRandom } from "../random.ts";
 import type { Store } from "../store/mod.ts";
-import { fullJitterDelay } from "./backoff.ts";
+import { reconnectDelay } from "./backoff.ts";
 import { Inbox } from "./inbox.ts";
-import { Outbox, type OutboxStatus } from "./outbox.ts";
+import { Outbox, type OutboxEntry, type OutboxStatus } from "./outbox.ts";
 import type {
   HubConnection,
   HubTransport,
@@ -238,36 +238,39 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
     }
   };
 
-  // Upstream pump: send queued messages in order, once per connection.
+  // Upstream pump: send queued messages in order, once per connection:
+  // everything queued when the connection starts, then each durable group
+  // as the outbox takes it in. Synchronous unless the socket is backed up.
   const runConnection = async (c: HubConnection, signal: AbortSignal) => {
-    let lastSent = 0;
+    const todo: (readonly OutboxEntry[])[] = [outbox.entries()];
     let pumping = false;
-    let again = false;
     const pump = async () => {
-      if (pumping) {
-        again = true;
-        return;
-      }
+      if (pumping) return;
       pumping = true;
       try {
-        do {
-          again = false;
-          for (const e of outbox.entries(lastSent)) {
+        for (let chunk; (chunk = todo.shift()) !== undefined;) {
+          for (const e of chunk) {
             if (signal.aborted) return;
-            while (c.bufferedAmount > HIGH_WATER_BYTES && !signal.aborted) {
-              await clock.sleep(2);
+            if (c.bufferedAmount > HIGH_WATER_BYTES) {
+              while (c.bufferedAmount > HIGH_WATER_BYTES && !signal.aborted) {
+                await clock.sleep(2);
+              }
+              if (signal.aborted) return;
             }
-            c.send(e.msg);
-            lastSent = e.seq;
+            // ACKed meanwhile (sent on an earlier connection): skip it.
+            if (outbox.hasSeq(e.seq)) c.sendText(e.text);
           }
-        } while (again);
+        }
       } catch {
         // closed mid-pump; the next connection starts over
       } finally {
         pumping = false;
       }
     };
-    const unwatchOutbox = outbox.watch(() => void pump());
+    const unwatchOutbox = outbox.watch((added) => {
+      todo.push(added);
+      void pump();
+    });
     const keepalive = (async () => {
       while (!signal.aborted) {
         await clock.sleep(hub.heartbeat, signal).catch(() => {});
@@ -302,12 +305,15 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
     });
   };
 
+  // The backoff ceiling grows with the time the hub has been unreachable
+  // (see backoff.ts): a hub back within 3 × initialDelay is reached within
+  // 2 × initialDelay of listening, however many attempts were refused.
+  let downSince = clock.now();
   const backoff = () =>
-    fullJitterDelay(attempt++, {
+    reconnectDelay(clock.now() - downSince, {
       baseMs: hub.reconnect.initialDelay,
       capMs: hub.reconnect.maxDelay,
     }, random);
-  let attempt = 0;
   /** A connection of the preferred transport, opened while on a fallback. */
   const moved: { conn?: HubConnection } = {};
   const takeMoved = (): HubConnection | undefined => {
@@ -389,7 +395,6 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
       connections++;
       connectedSince = clock.now();
       state = "connected";
-      attempt = 0;
       log.info("hub link up", { transport: c.transport });
       const connSignal = new AbortController();
       if (index > 0) {
@@ -403,6 +408,7 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
       connSignal.abort();
       conn = undefined;
       connectedSince = undefined;
+      downSince = clock.now();
       if (stop.signal.aborted) break;
       lastError = `closed: ${info.code} ${info.reason}`.trim();
       log.info("hub link down", { code: info.code, reason: info.reason });

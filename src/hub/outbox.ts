@@ -56,18 +56,36 @@ export interface OutboxOptions {
   logger?: Logger;
   /** File name in the store dir. @default {@link OUTBOX_FILE} */
   file?: string;
+  /** Rewrite the file only once it has this many lines (see queue.ts). @default 32768 */
+  compactAfter?: number;
+}
+
+/** Messages written by one group commit. */
+interface WriteGroup {
+  /** Seq of its first message (its messages have consecutive seqs). */
+  first: number;
+  durable: Promise<void>;
+  entries: OutboxEntry[];
+  /** 0 being written, 1 durable, 2 failed. */
+  state: 0 | 1 | 2;
 }
 
 /** The durable outbox. */
 export class Outbox {
   readonly #queue: DurableQueue;
+  /** Durable entries by seq; insertion order is seq order. */
   readonly #bySeq = new Map<number, OutboxEntry>();
+  /** Seq of every queued message, durable or still being written. */
   readonly #seqById = new Map<string, number>();
-  readonly #pendingIds = new Map<string, Promise<void>>();
-  readonly #watchers = new Set<() => void>();
-  /** Entries in seq order, acked ones trimmed from the front lazily. */
-  #order: OutboxEntry[] = [];
-  #head = 0;
+  /**
+   * Groups being written, oldest first (a few at most). They are taken in
+   * strictly in this order, even if a later write settles first.
+   */
+  readonly #writing: WriteGroup[] = [];
+  /** The group that new messages join, and its entries. */
+  #batch: Promise<void> | undefined;
+  #batchEntries: OutboxEntry[] = [];
+  readonly #watchers = new Set<(added: readonly OutboxEntry[]) => void>();
   #accepted = 0;
   #acknowledged = 0;
   #refused = 0;
@@ -76,9 +94,7 @@ export class Outbox {
     this.#queue = queue;
     for (const { seq, item } of queue.items()) {
       const msg = decodeMessage(item, { maxBytes: Number.MAX_SAFE_INTEGER });
-      const e = { seq, msg, text: item };
-      this.#bySeq.set(seq, e);
-      this.#order.push(e);
+      this.#bySeq.set(seq, { seq, msg, text: item });
       this.#seqById.set(msg.header.msg_id, seq);
     }
   }
@@ -92,6 +108,8 @@ export class Outbox {
       `${store.dir}/${options.file ?? OUTBOX_FILE}`,
       {
         maxItems: options.maxMessages ?? 10_000,
+        // Fewer rewrites under load (each holds appends for a few fsyncs).
+        compactAfter: options.compactAfter ?? 32_768,
         logger: options.logger ?? nullLogger,
       },
     );
@@ -101,86 +119,96 @@ export class Outbox {
   /**
    * Queue `msg`; resolves once it is durable. A message whose `msg_id` is
    * already queued is not queued twice (a sender retrying after a crash).
-   * Throws `OUTBOX_FULL` when full.
+   * Throws `OUTBOX_FULL` when full. Messages put while an fsync is in flight
+   * are written together and share one promise (group commit); once durable
+   * the outbox takes them in (visible to {@link Outbox.entries}, watchers
+   * called once per group), in seq order.
    */
-  async put(msg: Message): Promise<void> {
+  put(msg: Message): Promise<void> {
     const id = msg.header.msg_id;
-    if (this.#seqById.has(id)) return;
-    const inFlight = this.#pendingIds.get(id);
-    if (inFlight) return await inFlight;
+    const known = this.#seqById.get(id);
+    if (known !== undefined) return this.#durableOf(known);
     const text = encodeMessage(msg);
-    const p = (async () => {
-      let seq: number;
-      try {
-        seq = await this.#queue.enqueue(text);
-      } catch (err) {
-        if ((err as { code?: string }).code === "OUTBOX_FULL") this.#refused++;
-        throw err;
-      }
-      const e = { seq, msg, text };
-      this.#bySeq.set(seq, e);
-      this.#insert(e);
-      this.#seqById.set(id, seq);
-      this.#accepted++;
-      for (const cb of this.#watchers) cb();
-    })();
-    this.#pendingIds.set(id, p);
+    let seq: number, durable: Promise<void>;
     try {
-      await p;
-    } finally {
-      this.#pendingIds.delete(id);
+      ({ seq, durable } = this.#queue.push(text));
+    } catch (err) {
+      if ((err as { code?: string }).code === "OUTBOX_FULL") this.#refused++;
+      return Promise.reject(err);
+    }
+    if (durable !== this.#batch) {
+      this.#batch = durable;
+      const g: WriteGroup = { first: seq, durable, entries: [], state: 0 };
+      this.#writing.push(g);
+      this.#batchEntries = g.entries;
+      durable.then(() => this.#settle(g, 1), () => this.#settle(g, 2));
+    }
+    this.#batchEntries.push({ seq, msg, text });
+    this.#seqById.set(id, seq);
+    return durable;
+  }
+
+  /** The promise of the write that holds `seq` (resolved once durable). */
+  #durableOf(seq: number): Promise<void> {
+    if (this.#bySeq.has(seq)) return Promise.resolve();
+    for (let i = this.#writing.length - 1; i >= 0; i--) {
+      if (this.#writing[i].first <= seq) return this.#writing[i].durable;
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * A write settled (1 durable, 2 failed): take in the groups at the front
+   * that are done — durable ones into the queue (watchers told once per
+   * group), failed ones forgotten (their senders were told).
+   */
+  #settle(g: WriteGroup, state: 1 | 2): void {
+    g.state = state;
+    while (this.#writing.length > 0 && this.#writing[0].state !== 0) {
+      const { entries, state } = this.#writing.shift()!;
+      if (state === 2) {
+        for (const e of entries) this.#seqById.delete(e.msg.header.msg_id);
+        continue;
+      }
+      for (const e of entries) this.#bySeq.set(e.seq, e);
+      this.#accepted += entries.length;
+      for (const cb of this.#watchers) cb(entries);
     }
   }
 
   /** Remove the message `msgId` (the hub ACKed it). False when unknown. */
   ack(msgId: string): boolean {
     const seq = this.#seqById.get(msgId);
-    if (seq === undefined) return false;
+    if (seq === undefined || !this.#bySeq.delete(seq)) return false;
     this.#seqById.delete(msgId);
-    this.#bySeq.delete(seq);
     this.#queue.remove(seq);
     this.#acknowledged++;
-    while (
-      this.#head < this.#order.length &&
-      !this.#bySeq.has(this.#order[this.#head].seq)
-    ) this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
-      this.#order = this.#order.slice(this.#head);
-      this.#head = 0;
-    }
     return true;
   }
 
-  #insert(e: OutboxEntry): void {
-    // Durable completions arrive in seq order almost always; keep it sorted.
-    let i = this.#order.length;
-    while (i > this.#head && this.#order[i - 1].seq > e.seq) i--;
-    this.#order.splice(i, 0, e);
+  /** True when `msgId` is queued (durable). */
+  has(msgId: string): boolean {
+    const seq = this.#seqById.get(msgId);
+    return seq !== undefined && this.#bySeq.has(seq);
   }
 
-  /** True when `msgId` is queued. */
-  has(msgId: string): boolean {
-    return this.#seqById.has(msgId);
+  /** True when the entry `seq` is still queued (not ACKed). */
+  hasSeq(seq: number): boolean {
+    return this.#bySeq.has(seq);
   }
 
   /** Queued messages after `afterSeq`, in order. */
   entries(afterSeq = 0): OutboxEntry[] {
-    let lo = this.#head, hi = this.#order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.#order[mid].seq <= afterSeq) lo = mid + 1;
-      else hi = mid;
-    }
     const out: OutboxEntry[] = [];
-    for (let i = lo; i < this.#order.length; i++) {
-      const e = this.#order[i];
-      if (this.#bySeq.has(e.seq)) out.push(e);
-    }
+    for (const e of this.#bySeq.values()) if (e.seq > afterSeq) out.push(e);
     return out;
   }
 
-  /** Call `cb` after each newly queued message; returns unsubscribe. */
-  watch(cb: () => void): () => void {
+  /**
+   * Call `cb` with the messages of each group once it is durable (in seq
+   * order, each after every earlier one); returns unsubscribe.
+   */
+  watch(cb: (added: readonly OutboxEntry[]) => void): () => void {
     this.#watchers.add(cb);
     return () => this.#watchers.delete(cb);
   }

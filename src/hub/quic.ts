@@ -25,6 +25,7 @@ import {
   QUIC_CLOSE_UNAUTHORIZED,
   signAuth,
 } from "./quic_auth.ts";
+import { raceQuicHandshakes } from "./quic_handshake.ts";
 import { FramedStream } from "./quic_stream.ts";
 import type {
   CloseInfo,
@@ -45,12 +46,18 @@ export interface QuicTransportOptions {
   /** Give up connecting (handshake + authentication) after this long. @default 5000 */
   connectTimeoutMs?: number;
   /**
-   * Give up when the QUIC handshake has not finished after this long. QUIC
-   * ignores ICMP, so an attempt while the hub is down only ends here; kept
-   * short so the link is back soon after the hub listens again (QUIC resends
-   * its first packet after ~1 s, then 2 s, 4 s…). @default 2000
+   * Give up when no QUIC handshake has completed after this long (QUIC
+   * ignores ICMP: an attempt while the hub is down gets no error and ends
+   * here). @default 2000
    */
   handshakeTimeoutMs?: number;
+  /**
+   * Start a fresh handshake after this long without an answer, keeping the
+   * earlier ones (QUIC itself resends its first packet only after ~1 s, then
+   * 2 s, 4 s…), so a hub that starts listening is found within about this
+   * long. At least twice the last handshake's duration. @default 250
+   */
+  handshakeRetryMs?: number;
   /** Largest message accepted. @default 1 MiB */
   maxMessageBytes?: number;
   /** Drop the connection after this long without a packet. @default 10000 */
@@ -70,10 +77,19 @@ export function createQuicTransport(
       }`,
     );
   }
+  const state = { lastHandshakeMs: 0 };
   return {
     kind: "quic",
     connect(creds, handlers, signal) {
-      return connectQuic(hp.host, hp.port, creds, handlers, options, signal);
+      return connectQuic(
+        hp.host,
+        hp.port,
+        creds,
+        handlers,
+        options,
+        state,
+        signal,
+      );
     },
   };
 }
@@ -101,6 +117,7 @@ async function connectQuic(
   creds: LinkCredentials,
   handlers: ConnectionHandlers,
   options: QuicTransportOptions,
+  state: { lastHandshakeMs: number },
   signal?: AbortSignal,
 ): Promise<HubConnection> {
   const where = `quic://${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -124,42 +141,34 @@ async function connectQuic(
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     if (signal?.aborted) throw new Error("aborted");
-    const connecting: Promise<Deno.QuicConn> = Promise.resolve(
+    // A fresh handshake every retry interval until one completes (the hub
+    // may come back meanwhile; see quic_handshake.ts), no more often than
+    // twice the last handshake took (a slow path needs no duplicates).
+    const won = await raceQuicHandshakes((endpoint) =>
       Deno.connectQuic({
         hostname: host,
         port,
         serverName,
         alpnProtocols: [QUIC_ALPN],
         caCerts: [creds.caPem],
+        endpoint,
         maxIdleTimeout: options.idleTimeoutMs ?? 10_000,
         keepAliveInterval: Math.max(
           500,
           Math.floor((options.idleTimeoutMs ?? 10_000) / 3),
         ),
-      }),
-    );
-    // A timeout before the handshake finishes cannot close what we do not have yet.
-    const handshakeMs = Math.min(
-      timeoutMs,
-      options.handshakeTimeoutMs ?? 2_000,
-    );
-    const timedOut = new Promise<never>((_, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`no QUIC handshake within ${handshakeMs} ms`)),
-        handshakeMs,
-      );
-      connecting.then(() => clearTimeout(t), () => clearTimeout(t));
-      signal?.addEventListener(
-        "abort",
-        () => reject(new Error("aborted")),
-        { once: true },
-      );
+      }), {
+      timeoutMs: Math.min(timeoutMs, options.handshakeTimeoutMs ?? 2_000),
+      retryMs: Math.max(
+        options.handshakeRetryMs ?? 250,
+        2 * state.lastHandshakeMs,
+      ),
+      signal,
+      // An IPv4 hub gets an IPv4 socket (no reliance on dual stack).
+      bindHostname: /^\d+\.\d+\.\d+\.\d+$/.test(host) ? "0.0.0.0" : undefined,
     });
-    timedOut.catch(() => {});
-    qc = await Promise.race([connecting, timedOut]).catch((err) => {
-      connecting.then((c) => c.close(), () => {});
-      throw err;
-    });
+    qc = won.conn;
+    state.lastHandshakeMs = won.handshakeMs;
     if (why) throw new Error(why);
     const closedInfo = qc.closed.then(
       (i): CloseInfo => ({ code: i.closeCode, reason: i.reason }),
@@ -287,6 +296,10 @@ function open(
     send(msg) {
       if (done) throw new EdgeError("LINK_CLOSED", "the hub link is closed");
       fs.writeText(encodeMessage(msg));
+    },
+    sendText(text) {
+      if (done) throw new EdgeError("LINK_CLOSED", "the hub link is closed");
+      fs.writeText(text);
     },
     get bufferedAmount() {
       return fs.bufferedAmount;

@@ -2,8 +2,9 @@
  * Length-prefixed frames over one QUIC bidirectional stream, used by both
  * ends of the QUIC hub link: frames are read in order (one at a time during
  * authentication, then pushed to a callback), and writes are synchronous
- * calls that are batched into one stream write per turn of the event loop
- * (one op per batch instead of one per message).
+ * calls that encode straight into a buffer written once per turn of the
+ * event loop (one op per batch instead of one per message; two buffers
+ * take turns, so nothing is copied).
  * @module
  */
 import { EdgeError } from "../errors.ts";
@@ -12,6 +13,10 @@ import { FrameDecoder } from "../message/mod.ts";
 const enc = new TextEncoder();
 /** Largest single stream write. */
 const MAX_WRITE_BYTES = 1 << 20;
+/** Size of each of the two write buffers (they grow for big batches). */
+const INITIAL_BUFFER_BYTES = 64 << 10;
+/** Largest write buffer kept for reuse. */
+const MAX_SPARE_BYTES = 4 << 20;
 
 /** A framed duplex over a QUIC bidirectional stream. */
 export class FramedStream {
@@ -21,8 +26,12 @@ export class FramedStream {
   readonly #frames: Uint8Array[] = [];
   #ended = false;
   #error: unknown;
-  #pending: Uint8Array[] = [];
-  #pendingBytes = 0;
+  /** Frames waiting to be written, and how many bytes of it are used. */
+  #out: Uint8Array = new Uint8Array(INITIAL_BUFFER_BYTES);
+  #outView: DataView = new DataView(this.#out.buffer);
+  #outLen = 0;
+  /** The other buffer of the pair, free while no write holds it. */
+  #spare: Uint8Array | undefined;
   #inFlight = 0;
   #writing = false;
   #broken: unknown;
@@ -75,24 +84,49 @@ export class FramedStream {
 
   /** Queue one frame carrying `text` (UTF-8). Throws `LINK_CLOSED` once broken. */
   writeText(text: string): void {
-    const body = enc.encode(text);
-    const head = new Uint8Array(4);
-    new DataView(head.buffer).setUint32(0, body.byteLength);
-    this.#queue(head);
-    this.#queue(body);
+    this.#check();
+    // A UTF-16 unit is at most 3 UTF-8 bytes: encode straight into the buffer.
+    this.#reserve(4 + text.length * 3);
+    const { written } = enc.encodeInto(
+      text,
+      this.#out.subarray(this.#outLen + 4),
+    );
+    this.#outView.setUint32(this.#outLen, written);
+    this.#outLen += 4 + written;
+    this.#schedule();
   }
 
   /** Queue already-framed bytes. */
   writeRaw(bytes: Uint8Array): void {
-    this.#queue(bytes);
+    this.#check();
+    this.#reserve(bytes.byteLength);
+    this.#out.set(bytes, this.#outLen);
+    this.#outLen += bytes.byteLength;
+    this.#schedule();
   }
 
-  #queue(bytes: Uint8Array): void {
+  #check(): void {
     if (this.#broken !== undefined) {
       throw new EdgeError("LINK_CLOSED", "the QUIC stream is closed");
     }
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.byteLength;
+  }
+
+  /** Make room for `n` more bytes in the buffer being filled. */
+  #reserve(n: number): void {
+    if (this.#outLen + n <= this.#out.byteLength) return;
+    const bigger = new Uint8Array(
+      Math.max(this.#out.byteLength * 2, this.#outLen + n),
+    );
+    bigger.set(this.#out.subarray(0, this.#outLen));
+    this.#setOut(bigger);
+  }
+
+  #setOut(buf: Uint8Array): void {
+    this.#out = buf;
+    this.#outView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  #schedule(): void {
     if (!this.#writing) {
       this.#writing = true;
       queueMicrotask(() => void this.#flush());
@@ -101,33 +135,30 @@ export class FramedStream {
 
   async #flush(): Promise<void> {
     try {
-      while (this.#pending.length > 0) {
-        const parts = this.#pending;
-        this.#pending = [];
-        let i = 0;
-        while (i < parts.length) {
-          let n = 0;
-          let j = i;
-          while (j < parts.length && (n === 0 || n < MAX_WRITE_BYTES)) {
-            n += parts[j++].byteLength;
-          }
-          const buf = new Uint8Array(n);
-          let off = 0;
-          for (let k = i; k < j; k++) {
-            buf.set(parts[k], off);
-            off += parts[k].byteLength;
-          }
-          this.#pendingBytes -= n;
-          this.#inFlight = n;
-          await this.#writer.write(buf);
-          this.#inFlight = 0;
-          i = j;
+      while (this.#outLen > 0) {
+        // Swap buffers: QUIC reads this one while new frames fill the other.
+        const buf = this.#out;
+        const n = this.#outLen;
+        this.#setOut(this.#spare ?? new Uint8Array(INITIAL_BUFFER_BYTES));
+        this.#spare = undefined;
+        this.#outLen = 0;
+        this.#inFlight = n;
+        for (let off = 0; off < n; off += MAX_WRITE_BYTES) {
+          await this.#writer.write(
+            buf.subarray(off, Math.min(n, off + MAX_WRITE_BYTES)),
+          );
+          this.#inFlight = n - Math.min(n, off + MAX_WRITE_BYTES);
         }
+        // Keep it for the next swap, unless a huge message made it huge (or
+        // QUIC took the memory).
+        if (
+          buf.byteLength >= INITIAL_BUFFER_BYTES &&
+          buf.byteLength <= MAX_SPARE_BYTES
+        ) this.#spare = buf;
       }
     } catch (err) {
       this.#broken = err;
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      this.#outLen = 0;
       this.#inFlight = 0;
     } finally {
       this.#writing = false;
@@ -143,7 +174,7 @@ export class FramedStream {
 
   /** Bytes queued or being written. */
   get bufferedAmount(): number {
-    return this.#pendingBytes + this.#inFlight;
+    return this.#outLen + this.#inFlight;
   }
 
   /** Stop reading and writing (the connection is closed separately). */

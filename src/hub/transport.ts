@@ -46,6 +46,12 @@ export interface HubConnection {
   readonly transport: TransportKind;
   /** Send one message. Throws `LINK_CLOSED` once closed. */
   send(msg: Message): void;
+  /**
+   * Send one message already encoded with `encodeMessage` (the outbox keeps
+   * the text it made durable, so it is not encoded twice). Throws
+   * `LINK_CLOSED` once closed.
+   */
+  sendText(text: string): void;
   /** Bytes queued for sending (for back-pressure). */
   readonly bufferedAmount: number;
   /** Resolves once when the connection has ended, for any reason. */

@@ -136,10 +136,13 @@ function connectWebSocket(
     const conn: HubConnection = {
       transport: "websocket",
       send(msg) {
+        conn.sendText(encodeMessage(msg));
+      },
+      sendText(text) {
         if (done || ws.readyState !== WebSocket.OPEN) {
           throw new EdgeError("LINK_CLOSED", "the hub link is closed");
         }
-        ws.send(encodeMessage(msg));
+        ws.send(text); // one message per frame (CloudHub)
       },
       get bufferedAmount() {
         return ws.bufferedAmount;

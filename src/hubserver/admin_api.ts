@@ -14,6 +14,18 @@
  *   (registration entries pushed to the node's Workload API)
  *
  * Errors: `{error, code}` with the status of `http_status.ts`.
+ *
+ * Read-only operations endpoints, the same as the device runtime's admin
+ * API (`src/admin/`), are served WITHOUT the bearer credential:
+ * `GET /healthz`, `/readyz`, `/status` (JSON), `/metrics` (Prometheus text
+ * 0.0.4). They change nothing and hold no secret (no token, credential,
+ * key, node or token name: only aggregate counts, certificate dates, the CA
+ * hash and listener addresses), and the socket itself is 0600, so only the
+ * hub's user (and root) can reach them — the same people who can read the
+ * credential file. Keeping them credential-free lets `edge-runtime hub
+ * status`, a health probe or a metrics agent use them without reading the
+ * state dir, and lets an operator widen the socket's access for monitoring
+ * without handing out the power to create tokens or revoke nodes.
  * @module
  */
 import { Hono } from "hono";
@@ -24,6 +36,10 @@ import { type Random, secureRandom } from "../random.ts";
 import type { Store } from "../store/mod.ts";
 import type { Authority } from "./authority.ts";
 import type { NodeEntry, NodeLinks } from "./node_links.ts";
+import {
+  type AdminOptions,
+  createAdminApp as createOpsApp,
+} from "../admin/server.ts";
 import { httpStatusFor, publicMessage } from "./http_status.ts";
 
 /** Unit holding the admin bearer credential (base64url text). */
@@ -65,13 +81,54 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** Paths served without the bearer credential (GET only). */
+export const OPS_PATHS: readonly string[] = [
+  "/healthz",
+  "/readyz",
+  "/status",
+  "/metrics",
+];
+
+/** The read-only operations endpoints (see the module doc). */
+export interface HubOpsOptions extends Omit<AdminOptions, "status"> {
+  /** Builds the `/status` body (may read asynchronous sources). */
+  status: () => Promise<Record<string, unknown>>;
+  /** Awaited before `/metrics` renders (reads asynchronous sources). */
+  refresh?: () => Promise<void>;
+}
+
 /** Build the admin app. */
 export function createAdminApp(
-  options: { authority: Authority; credential: string; links?: NodeLinks },
+  options: {
+    authority: Authority;
+    credential: string;
+    links?: NodeLinks;
+    /** Serve `/healthz`, `/readyz`, `/status`, `/metrics` without the bearer. */
+    ops?: HubOpsOptions;
+  },
 ): Hono {
-  const { authority, credential, links } = options;
+  const { authority, credential, links, ops } = options;
   const app = new Hono();
+  if (ops) {
+    // The device runtime's admin app renders them (same bodies, same
+    // content types); the hub only reads its asynchronous sources first.
+    let current: Record<string, unknown> = {};
+    const opsApp = createOpsApp({ ...ops, status: () => current });
+    app.get("/healthz", (c) => opsApp.fetch(c.req.raw));
+    app.get("/readyz", (c) => opsApp.fetch(c.req.raw));
+    app.get("/status", async (c) => {
+      current = await ops.status();
+      return await opsApp.fetch(c.req.raw);
+    });
+    app.get("/metrics", async (c) => {
+      await ops.refresh?.();
+      return await opsApp.fetch(c.req.raw);
+    });
+  }
   app.use("*", async (c, next) => {
+    if (ops && c.req.method === "GET" && OPS_PATHS.includes(c.req.path)) {
+      return await next();
+    }
     const header = c.req.header("Authorization") ?? "";
     const m = /^Bearer (\S+)$/.exec(header);
     if (!m || !constantTimeEqual(m[1], credential)) {

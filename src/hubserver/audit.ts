@@ -74,6 +74,11 @@ export interface AuditLogOptions {
   /** @default systemClock */
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Told about events once their lines are durably appended (metrics).
+   * Must not throw; an exception is logged and ignored.
+   */
+  onWritten?: (events: readonly AuditEvent[]) => void;
 }
 
 /** `prev` of the first line. */
@@ -119,7 +124,18 @@ export async function openAuditLog(
     }
     prev = nextPrev;
     seq += lines.length;
-    return file.appendLines(lines);
+    const written = file.appendLines(lines);
+    const onWritten = options.onWritten;
+    if (!onWritten) return written;
+    return written.then(() => {
+      try {
+        onWritten(events);
+      } catch (err) {
+        options.logger?.warn("audit onWritten hook failed", {
+          error: String(err),
+        });
+      }
+    });
   };
   return {
     path,

@@ -5,6 +5,15 @@
  * Refusals are {@link EdgeError}s with `HUB_*` codes (see `http_status.ts`)
  * and leave the state untouched.
  *
+ * An enrollment is made durable by ONE registry write: the node record with
+ * the new certificate and the join token's id (`usedTokens`). A crash before
+ * that write completes leaves no trace (the client got no certificate, the
+ * token stays usable); after it, the token is used for good, since the
+ * token's use is read back from the registry on start-up and checked again
+ * in the node record itself. Token revocation and enrollment of the same
+ * node are serialized (per-node lock), so a token is either revoked or used,
+ * never both.
+ *
  * @example
  * ```ts
  * const { der } = await authority.issueNodeCertificate({
@@ -121,12 +130,22 @@ export class Authority {
   readonly #log: Logger;
   /** Per-node serialization of registry read-modify-write. */
   readonly #nodeLocks = new Map<string, Promise<unknown>>();
+  /** Token uses recorded in the registry, loaded into `tokens`. */
+  readonly #ready: Promise<void>;
 
+  /**
+   * Starts loading the token uses recorded in the registry into `tokens`;
+   * every decision waits for it. (With the embedded registry this is done
+   * within the same tick: its records are already in memory.)
+   */
   constructor(options: AuthorityOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? secureRandom;
     this.#log = options.logger ?? nullLogger;
+    this.#ready = this.#loadTokenUses();
+    // Surfaced by #guard; this only keeps it from being unhandled meanwhile.
+    this.#ready.catch(() => {});
   }
 
   /** The CA certificate published at `/ca.crt` (DER). */
@@ -235,7 +254,10 @@ export class Authority {
     try {
       await verifyChain(
         chain[0],
-        [...chain.slice(1), ...this.#o.ca.intermediates],
+        // Only the hub's own intermediates: a chain through a node's
+        // intermediate CA (which may sign any name in the trust domain)
+        // must never authenticate a node.
+        [...this.#o.ca.intermediates],
         [this.#o.ca.root],
         { at, purpose: "clientAuth", maxClockSkewMs: 0 },
       );
@@ -300,10 +322,16 @@ export class Authority {
     return this.#o.tokens.list();
   }
 
-  /** Revoke join token `id`. */
+  /**
+   * Revoke join token `id` (serialized with enrollments of its node: an
+   * enrollment in progress either completes first, and the revocation is
+   * refused as `HUB_CONFLICT`, or is refused itself).
+   */
   revokeToken(id: string, source = "admin"): Promise<TokenRecord> {
     return this.#guard("token.revoke", { source, tokenId: id }, async (ctx) => {
-      const rec = await this.#o.tokens.revoke(id);
+      const node = this.#o.tokens.get(id)?.node;
+      const revoke = () => this.#o.tokens.revoke(id);
+      const rec = node ? await this.#withNode(node, revoke) : await revoke();
       ctx.node = rec.node;
       return rec;
     });
@@ -383,13 +411,19 @@ export class Authority {
       ctx.tokenId = (err as { tokenId?: string }).tokenId;
       throw err;
     }
-    ctx.tokenId = reservation.record.id;
+    const tokenId = reservation.record.id;
+    ctx.tokenId = tokenId;
     try {
       const csr = await this.#csr(req.csrDer);
       checkNodeCsrSubject(csr, node);
       const ekus = parseExtKeyUsagesHeader(req.extKeyUsages);
       return await this.#withNode(node, async () => {
         const existing = await this.#o.registry.get(node);
+        // The node record is where the token's use is durable; and the
+        // token may have been revoked while this request waited.
+        const used = existing?.usedTokens?.find((t) => t.id === tokenId);
+        if (used) this.#o.tokens.noteUsed(tokenId, used.usedAt);
+        this.#o.tokens.assertUsable(tokenId);
         if (existing?.state === "locked") {
           throw new EdgeError(
             "HUB_FORBIDDEN",
@@ -407,19 +441,16 @@ export class Authority {
           certs: [],
         };
         delete base.revokedAt;
-        // Two independent units, written (and fsynced) at once; both are
-        // durable before the certificate is returned. The token.use line
-        // goes out with the request's own audit line (see #guard), whatever
-        // happens to the registry write.
-        const [used, recorded] = await Promise.allSettled([
-          this.#o.tokens.markUsed(reservation.record.id),
-          this.#recordIssued(base, cert, "node", req.source),
-        ]);
-        if (used.status === "fulfilled") {
-          auditFirst.push({ action: "token.use", outcome: "ok", ...ctx, node });
-        }
-        if (used.status === "rejected") throw used.reason;
-        if (recorded.status === "rejected") throw recorded.reason;
+        // ONE durable write: the certificate and the token's use together,
+        // before the certificate is returned. The token.use line goes out
+        // with the request's own audit line (see #guard).
+        base.usedTokens = [...base.usedTokens ?? [], {
+          id: tokenId,
+          usedAt: now,
+        }];
+        await this.#recordIssued(base, cert, "node", req.source);
+        this.#o.tokens.noteUsed(tokenId, now);
+        auditFirst.push({ action: "token.use", outcome: "ok", ...ctx, node });
         return this.#issued(cert);
       });
     } finally {
@@ -556,6 +587,15 @@ export class Authority {
     });
   }
 
+  /** Feed the token uses recorded in node records to `tokens`. */
+  async #loadTokenUses(): Promise<void> {
+    for (const rec of await this.#o.registry.list()) {
+      for (const t of rec.usedTokens ?? []) {
+        this.#o.tokens.noteUsed(t.id, t.usedAt);
+      }
+    }
+  }
+
   /** Run `fn` exclusively for `node` (registry read-modify-write). */
   async #withNode<T>(node: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.#nodeLocks.get(node) ?? Promise.resolve();
@@ -583,6 +623,7 @@ export class Authority {
     const first: AuditEvent[] = [];
     let result: T;
     try {
+      await this.#ready;
       result = await fn(ctx, first);
     } catch (err) {
       const known = isEdgeError(err) && err.code.startsWith("HUB_");

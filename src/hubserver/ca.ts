@@ -99,6 +99,20 @@ export async function readCaHash(
   return await caHash(stored.cert.der);
 }
 
+/**
+ * The CA described by `config` without creating anything (for `edge-runtime
+ * hub status` while the hub is stopped); undefined when a generated CA does
+ * not exist yet.
+ */
+export async function readHubCa(
+  store: Store,
+  config: HubConfig["ca"],
+): Promise<HubCa | undefined> {
+  if (config.mode === "import") return await importCa(config, systemClock);
+  const stored = await readStoredCa(store);
+  return stored && await hubCa(stored, undefined);
+}
+
 async function readStoredCa(
   store: Store,
 ): Promise<CertificateIssuer | undefined> {

@@ -86,6 +86,22 @@ export class HubCrl {
     return this.#state.der;
   }
 
+  /** CRL number, thisUpdate / nextUpdate (ms) and the serials it lists. */
+  get info(): {
+    number: number;
+    thisUpdate: number;
+    nextUpdate: number;
+    revokedSerials: number;
+  } {
+    const s = this.#state;
+    return {
+      number: s.number,
+      thisUpdate: s.thisUpdate,
+      nextUpdate: s.thisUpdate + CRL_VALIDITY_MS,
+      revokedSerials: s.revoked.length,
+    };
+  }
+
   /** True when `serial` (hex) is revoked. */
   isRevoked(serial: string): boolean {
     return this.#serials.has(normalizeSerialHex(serial));

@@ -20,6 +20,12 @@ import type { AuditLog } from "./audit.ts";
 import type { RateLimiter } from "./rate_limit.ts";
 import { httpStatusFor, publicMessage, textError } from "./http_status.ts";
 import { concat } from "../bytes.ts";
+import {
+  type RateLimitedEndpoint,
+  refusalClass,
+  type SigningKind,
+  type SigningResult,
+} from "./hub_metrics.ts";
 
 /** What the transport passes with each request. */
 export interface EnrollmentEnv {
@@ -42,6 +48,26 @@ export interface EnrollmentAppOptions {
   perSource: RateLimiter;
   /** Per `NodeName`. */
   perNode: RateLimiter;
+  /** Told how each signing request ended (metrics). */
+  onResult?: (kind: SigningKind, result: SigningResult) => void;
+  /** Told about each rate-limit refusal (metrics). */
+  onRateLimited?: (
+    endpoint: RateLimitedEndpoint,
+    limit: "source" | "node",
+  ) => void;
+}
+
+/**
+ * What a signing request asks for, decided as the authority does: a bearer
+ * token at `/edge.crt` is an enrollment, a client certificate a renewal.
+ */
+export function signingKind(
+  path: string,
+  hasBearer: boolean,
+): SigningKind | undefined {
+  if (path === "/node-ca.crt") return "intermediate";
+  if (path === "/edge.crt") return hasBearer ? "enroll" : "renew";
+  return undefined;
 }
 
 const DER = { "content-type": "application/octet-stream" };
@@ -51,6 +77,7 @@ export function createEnrollmentApp(
   options: EnrollmentAppOptions,
 ): Hono<{ Bindings: EnrollmentEnv }> {
   const { authority, audit } = options;
+  const onResult = options.onResult ?? (() => {});
   const app = new Hono<{ Bindings: EnrollmentEnv }>();
 
   app.get(
@@ -63,7 +90,7 @@ export function createEnrollmentApp(
     }));
 
   // Rate limits on the signing endpoints, per source address and per node.
-  for (const path of ["/edge.crt", "/node-ca.crt"]) {
+  for (const path of ["/edge.crt", "/node-ca.crt"] as const) {
     app.use(path, async (c, next) => {
       const source = c.env?.remoteAddress ?? "unknown";
       const node = c.req.header("NodeName") ?? "";
@@ -75,6 +102,11 @@ export function createEnrollmentApp(
       if (decision.ok) return await next();
       const which = bySource.ok ? "node" : "source address";
       const reason = `rate limit per ${which} exceeded`;
+      options.onRateLimited?.(path, bySource.ok ? "node" : "source");
+      onResult(
+        signingKind(path, bearer(c.req.header("Authorization")) !== undefined)!,
+        "rate_limited",
+      );
       await audit.record({
         action: path === "/edge.crt" ? "request" : "intermediate",
         outcome: "refused",
@@ -96,18 +128,23 @@ export function createEnrollmentApp(
       arrayBuffer(): Promise<ArrayBuffer>;
     };
   }) => {
+    const bearerToken = bearer(c.req.header("Authorization"));
+    const kind = bearerToken ? "enroll" : "renew";
     try {
       const { chainDer } = await authority.issueNodeCertificate({
         nodeName: c.req.header("NodeName"),
         csrDer: c.env?.body ?? new Uint8Array(await c.req.arrayBuffer()),
         extKeyUsages: c.req.header("ExtKeyUsages"),
-        bearerToken: bearer(c.req.header("Authorization")),
+        bearerToken,
         clientChain: c.env?.peerChain ?? [],
         source: c.env?.remoteAddress ?? "unknown",
       });
+      onResult(kind, "ok");
       return new Response(concat(...chainDer).slice(), { headers: DER });
     } catch (err) {
-      return textError(httpStatusFor(err), publicMessage(err));
+      const status = httpStatusFor(err);
+      onResult(kind, refusalClass(status));
+      return textError(status, publicMessage(err));
     }
   };
   app.get("/edge.crt", edgeCrt);
@@ -127,9 +164,12 @@ export function createEnrollmentApp(
         clientChain: c.env?.peerChain ?? [],
         source: c.env?.remoteAddress ?? "unknown",
       });
+      onResult("intermediate", "ok");
       return new Response(concat(...chainDer).slice(), { headers: DER });
     } catch (err) {
-      return textError(httpStatusFor(err), publicMessage(err));
+      const status = httpStatusFor(err);
+      onResult("intermediate", refusalClass(status));
+      return textError(status, publicMessage(err));
     }
   };
   app.get("/node-ca.crt", nodeCa);

@@ -36,8 +36,16 @@ export interface HttpsServerOptions {
   fetch: (req: Request, env: EnrollmentEnv) => Response | Promise<Response>;
   /** @default {@link MAX_BODY_BYTES} */
   maxBodyBytes?: number;
-  /** Told about a refused oversized body (for the audit log). */
-  onBodyTooLarge?: (source: string, path: string, node?: string) => unknown;
+  /**
+   * Told about a refused oversized body (for the audit log and metrics);
+   * `bearer` says whether it carried an `Authorization` header.
+   */
+  onBodyTooLarge?: (
+    source: string,
+    path: string,
+    node: string | undefined,
+    bearer: boolean,
+  ) => unknown;
   logger?: Logger;
 }
 
@@ -45,6 +53,8 @@ export interface HttpsServerOptions {
 export interface HttpsServer {
   readonly hostname: string;
   readonly port: number;
+  /** True while it accepts connections. */
+  readonly listening: boolean;
   /** Use a new key/certificate for new connections. */
   setCertificate(key: string, cert: string): void;
   /** Stop accepting and close all connections. */
@@ -82,6 +92,7 @@ export function startHttpsServer(
         source,
         path,
         headerValue(req.headers["nodename"]),
+        req.headers["authorization"] !== undefined,
       );
       // Let a client that is still sending finish (up to 4x the limit,
       // discarded) so it reads the 413 instead of a reset mid-upload;
@@ -191,6 +202,9 @@ export function startHttpsServer(
       resolve({
         hostname: options.hostname,
         port: port(),
+        get listening() {
+          return server.listening;
+        },
         setCertificate(key, cert) {
           server.setSecureContext({ key, cert, ca: options.ca });
         },

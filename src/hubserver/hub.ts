@@ -17,14 +17,19 @@ import { EdgeError } from "../errors.ts";
 import { type HubConfig, parseHostPort } from "../config/mod.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
 import { type Random, secureRandom } from "../random.ts";
-import { encodeCertificatePem } from "../pki/mod.ts";
+import { encodeCertificatePem, preloadChainVerifier } from "../pki/mod.ts";
 import { openStore, type Store, type StoreLock } from "../store/mod.ts";
+import type { MetricsRegistry } from "../metrics/mod.ts";
+import type { Readiness } from "../admin/readiness.ts";
 import { createAdminApp, loadOrCreateAdminCredential } from "./admin_api.ts";
 import { openAuditLog } from "./audit.ts";
+import type { HubMetricHooks } from "./hub_metrics.ts";
+import { HubObserver } from "./hub_observer.ts";
+import type { HubStatus } from "./hub_status.ts";
 import { Authority } from "./authority.ts";
 import { loadOrCreateCa } from "./ca.ts";
 import { HubCrl } from "./crl.ts";
-import { createEnrollmentApp } from "./enrollment_api.ts";
+import { createEnrollmentApp, signingKind } from "./enrollment_api.ts";
 import { type HttpsServer, startHttpsServer } from "./https_server.ts";
 import { createRateLimiter } from "./rate_limit.ts";
 import { StoreNodeRegistry } from "./registry.ts";
@@ -90,6 +95,12 @@ export interface Hub {
   readonly auditPath: string;
   /** Serial of the serving certificate in use. */
   readonly servingSerial: string;
+  /** The hub's metrics (served at `/metrics` on the admin socket). */
+  readonly metrics: MetricsRegistry;
+  /** Readiness as `/readyz` answers it. */
+  ready(): Readiness;
+  /** The `/status` document (without `pid`). */
+  status(): Promise<HubStatus>;
   /** Stop listening, close everything, release the state dir. */
   close(): Promise<void>;
 }
@@ -122,10 +133,18 @@ export async function startHubServer(
     const ca = await loadOrCreateCa(store, config.ca, { clock });
     const tokens = await JoinTokens.open(store, { clock, random });
     const registry = await StoreNodeRegistry.open(store);
+    cleanups.push(() => registry.close());
     const crl = await HubCrl.open(store, ca.issuer, { clock });
     await crl.refreshIfDue();
     const auditPath = `${store.dir}/${AUDIT_FILE}`;
-    const audit = await openAuditLog(auditPath, { clock, logger: log });
+    // Metrics hooks are bound once the parts exist (below); nothing is
+    // audited before then (the authority acts only on requests).
+    const bound: { hooks?: HubMetricHooks } = {};
+    const audit = await openAuditLog(auditPath, {
+      clock,
+      logger: log,
+      onWritten: (events) => bound.hooks?.onAudit(events),
+    });
     cleanups.push(() => audit.close());
     const sessions = new LiveSessions();
     const authority = new Authority({
@@ -165,7 +184,26 @@ export async function startHubServer(
       ttlMs: options.servingCertTtlMs,
       clock,
     });
+    const observer = new HubObserver({
+      clock,
+      trustDomain: config.trustDomain,
+      adminSocket: config.admin.socketPath,
+      ca,
+      authority,
+      links,
+      crl,
+      auditPath,
+      serving: () => serving.cert,
+      transports: config.quic.enabled || options.quicListen
+        ? ["websocket", "quic"]
+        : ["websocket"],
+    });
+    observer.renewalDue(servingRenewAt(serving.cert));
+    bound.hooks = observer.hooks;
+    const metricHooks = observer.hooks;
     const app = createEnrollmentApp({
+      onResult: metricHooks.onSigning,
+      onRateLimited: metricHooks.onRateLimited,
       authority,
       audit,
       perSource: createRateLimiter({
@@ -188,17 +226,21 @@ export async function startHubServer(
       ca: [caPem],
       fetch: (req, env) => app.fetch(req, env),
       logger: log,
-      onBodyTooLarge: (source, path, node) =>
-        audit.record({
+      onBodyTooLarge: (source, path, node, bearer) => {
+        const kind = signingKind(path, bearer);
+        if (kind) metricHooks.onSigning(kind, "too_large");
+        return audit.record({
           action: path === "/node-ca.crt" ? "intermediate" : "request",
           outcome: "refused",
           node,
           source,
           status: 413,
           reason: "request body too large",
-        }),
+        });
+      },
     });
     cleanups.push(() => https.close());
+    observer.https = https;
 
     // Node links over WebSocket (KubeEdge CloudHub compatible).
     checkListenCovered("websocket.listen", config.websocket.listen, enroll);
@@ -212,10 +254,11 @@ export async function startHubServer(
       cert: serving.certPem,
       ca: [caPem],
       authority,
-      links,
+      links: observer.countedLinks("websocket"),
       logger: log,
     });
     cleanups.push(() => wsServer.close());
+    observer.listener("websocket", wsServer, wsListen.hostname);
 
     // Node links over QUIC (in-band node authentication).
     let quicServer: LinkServer | undefined;
@@ -231,20 +274,31 @@ export async function startHubServer(
         cert: serving.certPem,
         serverNames: [...enroll.dnsNames, ...enroll.ipAddresses],
         authority,
-        links,
+        links: observer.countedLinks("quic"),
         authTimeoutMs: options.quicAuthTimeoutMs,
         clock,
         random,
         logger: log,
       });
       cleanups.push(() => quicServer?.close());
+      observer.listener("quic", quicServer, quicListen.hostname);
     }
 
     // Admin API on a Unix socket.
     const adminSocket = config.admin.socketPath;
     const admin = await serveAdmin(
       adminSocket,
-      createAdminApp({ authority, credential, links }).fetch,
+      createAdminApp({
+        authority,
+        credential,
+        links,
+        ops: {
+          status: async () => ({ ...await observer.status() }),
+          ready: () => observer.ready(),
+          metrics: observer.metrics,
+          refresh: metricHooks.refresh,
+        },
+      }).fetch,
     );
     cleanups.push(() => admin.close());
 
@@ -253,10 +307,9 @@ export async function startHubServer(
     cleanups.push(() => stop.abort());
     const renewLoop = async () => {
       while (!stop.signal.aborted) {
-        await clock.sleep(
-          servingRenewAt(serving.cert) - clock.now(),
-          stop.signal,
-        );
+        const due = servingRenewAt(serving.cert);
+        observer.renewalDue(due);
+        await clock.sleep(due - clock.now(), stop.signal);
         try {
           serving = await issueServingCertificate(ca, {
             ...enroll,
@@ -266,6 +319,7 @@ export async function startHubServer(
           https.setCertificate(serving.keyPem, serving.certPem);
           wsServer.setCertificate(serving.keyPem, serving.certPem);
           quicServer?.setCertificate(serving.keyPem, serving.certPem);
+          observer.renewed();
           log.info("renewed the hub's TLS certificate", {
             serial: serving.cert.serialHex,
             notAfter: serving.cert.notAfter.toISOString(),
@@ -274,6 +328,7 @@ export async function startHubServer(
           log.error("TLS certificate renewal failed; retrying in 1m", {
             error: String(err),
           });
+          observer.renewalFailed(err, clock.now() + 60_000);
           await clock.sleep(60_000, stop.signal);
         }
       }
@@ -288,6 +343,9 @@ export async function startHubServer(
     };
     renewLoop().catch(() => {});
     crlLoop().catch(() => {});
+    // Node authentication (renewal, intermediates, links) verifies chains;
+    // load the verifier now rather than on the first node's request.
+    await preloadChainVerifier();
 
     const enrollUrl = `https://${
       listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname
@@ -315,6 +373,9 @@ export async function startHubServer(
       get servingSerial() {
         return serving.cert.serialHex;
       },
+      metrics: observer.metrics,
+      ready: () => observer.ready(),
+      status: () => observer.status(),
       close: cleanup,
     };
   } catch (err) {

@@ -30,3 +30,7 @@ export * from "./tls_cert.ts";
 export * from "./node_links.ts";
 export * from "./websocket_server.ts";
 export * from "./quic_server.ts";
+export * from "./hub_metrics.ts";
+export * from "./hub_status.ts";
+export * from "./readiness.ts";
+export * from "./hub_observer.ts";

@@ -21,10 +21,10 @@ import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
 import {
-  ackFor,
   CONTROL_OPERATIONS,
   controlAnswer,
   decodeMessage,
+  encodeAck,
   encodeMessage,
   isAck,
   isKeepalive,
@@ -35,6 +35,9 @@ import type { Store } from "../store/mod.ts";
 import { openSeenLog, type SeenLog } from "../store/seen_log.ts";
 import type { LiveSessions } from "./sessions.ts";
 
+/** IDs that `encodeURIComponent` leaves as they are (the common case). */
+const SAFE_ID = /^[\w.~-]+$/;
+
 /** File of the hub's inbound seen IDs in its state dir. */
 export const HUB_INBOX_FILE = "link-inbox.seen";
 /** Unit holding the registration entries per node. */
@@ -44,6 +47,11 @@ export const NODE_ENTRIES_UNIT = "node-entries";
 export interface NodeConn {
   /** Send one encoded message. */
   send(text: string): void;
+  /**
+   * Send several encoded messages, each its own message/frame, in one write
+   * where the transport can. @default one {@link NodeConn.send} each
+   */
+  sendMany?(texts: readonly string[]): void;
   /** Close with a code and reason; must cut the connection off promptly. */
   close(code: number, reason: string): void;
 }
@@ -107,6 +115,8 @@ export class NodeLinks {
   readonly #stop = new AbortController();
   #received = 0;
   #duplicates = 0;
+  #sent = 0;
+  #resent = 0;
 
   private constructor(
     o: NodeLinksOptions,
@@ -231,6 +241,8 @@ export class NodeLinks {
     received: number;
     duplicates: number;
     pendingToNodes: number;
+    sent: number;
+    resent: number;
   } {
     let pending = 0;
     for (const m of this.#pending.values()) pending += m.size;
@@ -241,6 +253,8 @@ export class NodeLinks {
       received: this.#received,
       duplicates: this.#duplicates,
       pendingToNodes: pending,
+      sent: this.#sent,
+      resent: this.#resent,
     };
   }
 
@@ -288,57 +302,78 @@ export class NodeLinks {
       sentAt: this.#clock.now(),
     };
     m.set(msg.header.msg_id, p);
+    this.#sent++;
     for (const s of only ? [only] : this.#live.get(node) ?? []) {
       s.sendText(p.text);
     }
   }
 
-  /** @internal a message from `node`. */
-  _receive(s: LiveSession, text: string): void {
-    let msg: Message;
-    try {
-      msg = decodeMessage(text);
-    } catch (err) {
-      this.#log.warn("invalid message from a node", {
-        node: s.node,
-        error: (err as Error).message,
-      });
-      return;
-    }
-    if (isKeepalive(msg)) return;
-    if (isAck(msg)) {
-      this.#pending.get(s.node)?.delete(msg.header.parent_msg_id);
-      return;
-    }
-    if (msg.route.operation === "response") return;
-    if (CONTROL_OPERATIONS.has(msg.route.operation)) {
-      s.sendText(encodeMessage(controlAnswer(msg, { now: this.#clock.now() })));
-      return;
-    }
-    const key = `${s.node}/${encodeURIComponent(msg.header.msg_id)}`;
-    const ack = () =>
-      s.sendText(encodeMessage(ackFor(msg, { now: this.#clock.now() })));
-    if (this.#seen.has(key)) {
-      this.#duplicates++;
-      ack();
-      return;
-    }
-    this.#received++;
-    const recorded = this.#seen.add(key);
-    try {
-      const r = (this.#o.onMessage ?? this.#defaultSink)(s.node, msg);
-      if (r instanceof Promise) {
-        r.catch((err) =>
-          this.#log.error("node message sink failed", { error: String(err) })
-        );
+  /**
+   * @internal messages from `node` received in one turn, in order. Each new
+   * `msg_id` goes to the sink at once and to the seen log (one group
+   * commit); the batch's ACKs are sent once every ID of the batch — and of
+   * earlier batches, e.g. the first copy of a duplicate — is on disk.
+   */
+  _receiveBatch(s: LiveSession, texts: readonly string[]): void {
+    const now = this.#clock.now();
+    let acks: string[] | undefined;
+    for (const text of texts) {
+      let msg: Message;
+      try {
+        msg = decodeMessage(text);
+      } catch (err) {
+        this.#log.warn("invalid message from a node", {
+          node: s.node,
+          error: (err as Error).message,
+        });
+        continue;
       }
-    } catch (err) {
-      this.#log.error("node message sink failed", { error: String(err) });
-    }
-    recorded.then(
-      ack,
-      (err) =>
+      if (isKeepalive(msg)) continue;
+      if (isAck(msg)) {
+        this.#pending.get(s.node)?.delete(msg.header.parent_msg_id);
+        continue;
+      }
+      if (msg.route.operation === "response") continue;
+      if (CONTROL_OPERATIONS.has(msg.route.operation)) {
+        s.sendText(encodeMessage(controlAnswer(msg, { now })));
+        continue;
+      }
+      const id = msg.header.msg_id;
+      const key = `${s.node}/${SAFE_ID.test(id) ? id : encodeURIComponent(id)}`;
+      let isNew: boolean;
+      try {
+        isNew = this.#seen.addNew(key);
+      } catch (err) {
         this.#log.error("cannot record a node message; not acknowledged", {
+          error: String(err),
+        });
+        continue;
+      }
+      if (!isNew) {
+        this.#duplicates++;
+      } else {
+        this.#received++;
+        try {
+          const r = (this.#o.onMessage ?? this.#defaultSink)(s.node, msg);
+          if (r instanceof Promise) {
+            r.catch((err) =>
+              this.#log.error("node message sink failed", {
+                error: String(err),
+              })
+            );
+          }
+        } catch (err) {
+          this.#log.error("node message sink failed", { error: String(err) });
+        }
+      }
+      (acks ??= []).push(encodeAck(msg, { now }));
+    }
+    if (acks === undefined) return;
+    const send = acks;
+    this.#seen.synced().then(
+      () => s.sendTexts(send),
+      (err) =>
+        this.#log.error("cannot record node messages; not acknowledged", {
           error: String(err),
         }),
     );
@@ -371,6 +406,7 @@ export class NodeLinks {
         for (const p of this.#pending.get(node)?.values() ?? []) {
           if (now - p.sentAt >= resendMs) {
             p.sentAt = now;
+            this.#resent++;
             for (const s of set) s.sendText(p.text);
           }
         }
@@ -393,13 +429,30 @@ class LiveSession implements NodeSession {
   }
   receive(text: string): void {
     if (this.#detached) return;
-    this.lastSeen = this.links.now();
-    this.links._receive(this, text);
+    // Frames of one read arrive in one turn: handle them together.
+    if (this.#inbox.push(text) === 1) queueMicrotask(this.#drain);
   }
+  #inbox: string[] = [];
+  #drain = () => {
+    const batch = this.#inbox;
+    this.#inbox = [];
+    if (this.#detached) return;
+    this.lastSeen = this.links.now();
+    this.links._receiveBatch(this, batch);
+  };
   sendText(text: string): void {
     if (this.#detached) return;
     try {
       this.conn.send(text);
+    } catch {
+      // closing; resent on the next session
+    }
+  }
+  sendTexts(texts: readonly string[]): void {
+    if (this.#detached) return;
+    try {
+      if (this.conn.sendMany) this.conn.sendMany(texts);
+      else for (const t of texts) this.conn.send(t);
     } catch {
       // closing; resent on the next session
     }

@@ -47,7 +47,7 @@ export interface QuicServerOptions {
   /** Names (DNS names and IPs) the serving certificate covers. */
   serverNames: readonly string[];
   authority: Authority;
-  links: NodeLinks;
+  links: Pick<NodeLinks, "attach">;
   /** Deadline for a node to authenticate. @default 10000 */
   authTimeoutMs?: number;
   /** Drop a connection after this long without a packet. @default 30000 */
@@ -276,6 +276,9 @@ export function startQuicServer(o: QuicServerOptions): Promise<LinkServer> {
   listen(b, { ...transport, key: o.key, cert: o.cert });
   return Promise.resolve({
     port: b.endpoint.addr.port,
+    get listening() {
+      return !stopped && b.onIncoming === onIncoming;
+    },
     setCertificate(key, cert) {
       // Listen again with the new certificate; live connections stay.
       try {

@@ -5,6 +5,13 @@
  * (`exp`) and id (`jti`). Unlike upstream, tokens are per node, single-use,
  * listable and revocable: each has a record (unit `token.<id>`).
  *
+ * A token's use is made durable in its node's registry record (written with
+ * the enrollment's certificate in one registry write, see `authority.ts`),
+ * not in the token's own unit: {@link JoinTokens.noteUsed} only updates the view
+ * kept here, and the authority feeds it the uses found in the registry when
+ * the hub starts. Token units written before that still say `used`
+ * themselves and are read as such.
+ *
  * @example
  * ```ts
  * const tokens = await JoinTokens.open(store);
@@ -163,12 +170,19 @@ export class JoinTokens {
     return ids;
   }
 
+  /** The record of token `id` (state as known here), or undefined. */
+  get(id: string): TokenRecord | undefined {
+    const rec = this.#records.get(id);
+    return rec && { ...rec };
+  }
+
   /**
    * Check a bearer token for `node` (signature, expiry, record, single use)
-   * and reserve it so a concurrent request cannot use it too. Call
-   * {@link JoinTokens.markUsed} on success and `release()` in any case.
-   * Accepts the JWT alone or the whole `<caHash>.<jwt>`. Throws
-   * `HUB_UNAUTHORIZED`; the error's `tokenId` is set when known.
+   * and reserve it so a concurrent request cannot use it too. Make its use
+   * durable (the node record), then call {@link JoinTokens.noteUsed}; call
+   * `release()` in any case. Accepts the JWT alone or the whole
+   * `<caHash>.<jwt>`. Throws `HUB_UNAUTHORIZED`; the error's `tokenId` is
+   * set when known.
    */
   async reserve(
     bearer: string,
@@ -188,26 +202,43 @@ export class JoinTokens {
     }
     const id = typeof claims.jti === "string" ? claims.jti : "";
     const rec = this.#records.get(id);
-    const fail = (reason: string) =>
-      Object.assign(unauthorized(reason), { tokenId: rec?.id });
-    if (!rec) throw fail("unknown token");
-    if (rec.state === "used") throw fail("token was already used");
-    if (rec.state === "revoked") throw fail("token was revoked");
+    if (!rec) throw unauthorized("unknown token");
+    this.assertUsable(id);
     if (claims.sub !== node || rec.node !== node) {
-      throw fail(`token is not for node "${node}"`);
+      throw this.#fail(id, `token is not for node "${node}"`);
     }
     if (this.#inFlight.has(id)) {
-      throw fail("token is being used by another request");
+      throw this.#fail(id, "token is being used by another request");
     }
     this.#inFlight.add(id);
     return { record: rec, release: () => this.#inFlight.delete(id) };
   }
 
-  /** Mark a reserved token used (single use). */
-  async markUsed(id: string): Promise<void> {
+  /**
+   * Throw `HUB_UNAUTHORIZED` (with `tokenId`) unless token `id` is still
+   * active (neither used nor revoked); unknown ids pass.
+   */
+  assertUsable(id: string): void {
     const rec = this.#records.get(id);
-    if (!rec) return;
-    await this.#save({ ...rec, state: "used", usedAt: this.#clock.now() });
+    if (rec?.state === "used") throw this.#fail(id, "token was already used");
+    if (rec?.state === "revoked") throw this.#fail(id, "token was revoked");
+  }
+
+  /**
+   * Note that token `id` was used at `usedAt` (ms). In memory only: the
+   * durable record of a use is the node record's `usedTokens`, written
+   * before this is called (and read back at start-up).
+   */
+  noteUsed(id: string, usedAt: number): void {
+    const rec = this.#records.get(id);
+    if (!rec || rec.state === "used") return;
+    const next: TokenRecord = { ...rec, state: "used", usedAt };
+    delete next.revokedAt;
+    this.#records.set(id, next);
+  }
+
+  #fail(id: string, reason: string): EdgeError {
+    return Object.assign(unauthorized(reason), { tokenId: id });
   }
 
   async #save(rec: TokenRecord): Promise<void> {

@@ -23,6 +23,8 @@ import type { NodeLinks } from "./node_links.ts";
 
 /** The part of a `ws` WebSocket used here (`ws` ships no types). */
 interface WsSocket {
+  /** 1 while open (`WebSocket.OPEN`). */
+  readonly readyState: number;
   send(text: string): void;
   close(code: number, reason: string): void;
   terminate(): void;
@@ -40,13 +42,15 @@ export interface WebSocketServerOptions {
   /** CA certificates (PEM) named to clients. */
   ca: string[];
   authority: Authority;
-  links: NodeLinks;
+  links: Pick<NodeLinks, "attach">;
   logger?: Logger;
 }
 
 /** A running WebSocket listener. */
 export interface LinkServer {
   readonly port: number;
+  /** True while it accepts connections (readiness). */
+  readonly listening?: boolean;
   setCertificate(key: string, cert: string): void;
   close(): Promise<void>;
 }
@@ -62,6 +66,39 @@ export function nodeFromCloudHubPath(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const enc = new TextEncoder();
+
+/**
+ * Server → client text frames (RFC 6455 §5.2: FIN, opcode 1, unmasked), one
+ * per text, in one buffer: what `ws` writes frame by frame, for a batch of
+ * ACKs in one socket write. Only valid without extensions (compression is
+ * off) and while the socket is open.
+ */
+export function encodeTextFrames(texts: readonly string[]): Uint8Array {
+  let capacity = 0;
+  for (const t of texts) capacity += 10 + t.length * 3;
+  const buf = new Uint8Array(capacity);
+  const view = new DataView(buf.buffer);
+  let off = 0;
+  for (const t of texts) {
+    // Encode after the longest header, then move it up to the real one.
+    const n = enc.encodeInto(t, buf.subarray(off + 10)).written;
+    const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+    buf.copyWithin(off + head, off + 10, off + 10 + n);
+    buf[off] = 0x81;
+    if (head === 2) buf[off + 1] = n;
+    else if (head === 4) {
+      buf[off + 1] = 126;
+      view.setUint16(off + 2, n);
+    } else {
+      buf[off + 1] = 127;
+      view.setBigUint64(off + 2, BigInt(n));
+    }
+    off += head + n;
+  }
+  return buf.subarray(0, off);
 }
 
 function refuse(socket: Duplex, status: number, text: string, message: string) {
@@ -82,6 +119,8 @@ export function startWebSocketServer(
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: DEFAULT_MAX_MESSAGE_BYTES,
+    // No compression: `sendMany` writes frames itself (see encodeTextFrames).
+    perMessageDeflate: false,
   });
   const server = https.createServer({
     key: o.key,
@@ -166,6 +205,10 @@ export function startWebSocketServer(
     wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
       const session = o.links.attach(node, {
         send: (text) => ws.send(text),
+        sendMany: (texts) => {
+          // One frame per message (CloudHub), one socket write for all.
+          if (ws.readyState === 1) socket.write(encodeTextFrames(texts));
+        },
         close: (code, reason) => {
           try {
             ws.close(code, reason);
@@ -190,6 +233,9 @@ export function startWebSocketServer(
       const a = server.address();
       resolve({
         port: typeof a === "object" && a ? a.port : o.port,
+        get listening() {
+          return server.listening;
+        },
         setCertificate(key, cert) {
           server.setSecureContext({ key, cert, ca: o.ca });
         },

@@ -14,9 +14,11 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
   return out;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Incremental decoder: push chunks as they arrive, get whole frames back. */
 export class FrameDecoder {
-  #buf = new Uint8Array(0);
+  #buf = EMPTY;
   readonly #max: number;
 
   /** @param maxBytes largest frame accepted @default 1 MiB */
@@ -25,29 +27,33 @@ export class FrameDecoder {
   }
 
   /**
-   * Add a chunk; returns every frame it completed.
+   * Add a chunk; returns every frame it completed. Frames may be views into
+   * `chunk` (no copy): read them before reusing the chunk's memory.
    * @throws EdgeError `MESSAGE_INVALID` when a frame announces more than the limit
    */
   push(chunk: Uint8Array): Uint8Array[] {
-    const merged = new Uint8Array(this.#buf.byteLength + chunk.byteLength);
-    merged.set(this.#buf);
-    merged.set(chunk, this.#buf.byteLength);
+    let data = chunk;
+    if (this.#buf.byteLength > 0) {
+      data = new Uint8Array(this.#buf.byteLength + chunk.byteLength);
+      data.set(this.#buf);
+      data.set(chunk, this.#buf.byteLength);
+    }
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const frames: Uint8Array[] = [];
     let off = 0;
-    while (merged.byteLength - off >= 4) {
-      const len = new DataView(merged.buffer, merged.byteOffset + off)
-        .getUint32(0);
+    while (data.byteLength - off >= 4) {
+      const len = view.getUint32(off);
       if (len > this.#max) {
         throw new EdgeError(
           "MESSAGE_INVALID",
           `frame of ${len} bytes exceeds the limit of ${this.#max} bytes`,
         );
       }
-      if (merged.byteLength - off - 4 < len) break;
-      frames.push(merged.slice(off + 4, off + 4 + len));
+      if (data.byteLength - off - 4 < len) break;
+      frames.push(data.subarray(off + 4, off + 4 + len));
       off += 4 + len;
     }
-    this.#buf = merged.slice(off);
+    this.#buf = off === data.byteLength ? EMPTY : data.slice(off);
     return frames;
   }
 

@@ -47,6 +47,46 @@ export function ackFor(
   return responseTo(original, "OK", options);
 }
 
+/**
+ * `encodeMessage(ackFor(original, options))`, the same text, built without
+ * the intermediate object (the hub encodes one ACK per node message; the
+ * route part is reused while it stays the same).
+ */
+export function encodeAck(
+  original: Message,
+  options: Pick<NewMessageOptions, "id" | "now"> = {},
+): string {
+  const { source, group, resource } = original.route;
+  const r = lastRoute;
+  if (
+    r === undefined || r.source !== source || r.group !== group ||
+    r.resource !== resource
+  ) {
+    lastRoute = {
+      source,
+      group,
+      resource,
+      json: `"route":{"source":${JSON.stringify(source)},"destination":"",` +
+        `"group":${JSON.stringify(group)},"operation":"response",` +
+        `"resource":${JSON.stringify(resource)}},"content":"OK"}`,
+    };
+  }
+  const parent = original.header.msg_id;
+  return `{"header":{"msg_id":${
+    JSON.stringify(options.id ?? crypto.randomUUID())
+  },"parent_msg_id":${
+    PLAIN.test(parent) ? `"${parent}"` : JSON.stringify(parent)
+  },"timestamp":${
+    options.now ?? Date.now()
+  },"resourceversion":"","sync":false,"type":""},${lastRoute!.json}`;
+}
+
+/** Strings JSON encodes as they are, between quotes. */
+const PLAIN = /^[\w.:~-]*$/;
+let lastRoute:
+  | { source: string; group: string; resource: string; json: string }
+  | undefined;
+
 /** True when `msg` is an ACK ("response" with content "OK" and a parent). */
 export function isAck(msg: Message): boolean {
   return msg.route.operation === "response" && msg.content === "OK" &&

@@ -115,8 +115,11 @@ export function decodeMessage(
   options: { maxBytes?: number } = {},
 ): Message {
   const max = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  // Length in UTF-16 units is a lower bound of the UTF-8 size: cheap pre-check.
-  if (text.length > max || new TextEncoder().encode(text).byteLength > max) {
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: only measure when it could matter.
+  if (
+    text.length > max ||
+    (text.length * 3 > max && new TextEncoder().encode(text).byteLength > max)
+  ) {
     throw invalid([`message: expected at most ${max} bytes`]);
   }
   let raw: unknown;

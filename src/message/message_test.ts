@@ -14,6 +14,7 @@ import {
 import {
   ackFor,
   controlAnswer,
+  encodeAck,
   isAck,
   keepaliveMessage,
   resourceVersionKey,
@@ -159,6 +160,41 @@ Deno.test("keepalive, ACK and control answers follow CloudHub's conventions", ()
   );
   assertEquals(resourceVersionKey(orig), "ns/x@42");
   assertEquals(resourceVersionKey(ka), undefined);
+});
+
+Deno.test("encodeAck() gives exactly the text of encodeMessage(ackFor()), also for names that need escaping", () => {
+  for (
+    const route of [
+      {},
+      { source: "spiffe://example.org/s", group: "user", resource: "t" },
+      { source: "spiffe://example.org/s", group: "user", resource: "t" },
+      { source: 'a"b\\c', group: "\u2028é", resource: "\n" },
+      {},
+    ]
+  ) {
+    for (const id of [undefined, 'x"y', "a\\b", "é"]) {
+      const orig = newMessage({ ...route, operation: "publish" }, { x: 1 }, {
+        id,
+      });
+      assertEquals(
+        encodeAck(orig, { id: "ack-1", now: 1234 }),
+        encodeMessage(ackFor(orig, { id: "ack-1", now: 1234 })),
+      );
+    }
+  }
+  const a = decodeMessage(encodeAck(newMessage({ operation: "p" }, 1)));
+  assert(isAck(a) && a.header.msg_id.length === 36);
+});
+
+Deno.test("decodeMessage() measures the UTF-8 size of long texts: 3-byte characters count thrice", () => {
+  const text = encodeMessage(newMessage({ operation: "p" }, "€".repeat(400)));
+  const bytes = new TextEncoder().encode(text).byteLength;
+  assertEquals(bytes, text.length + 800);
+  assertEquals(
+    decodeMessage(text, { maxBytes: bytes }).content,
+    "€".repeat(400),
+  );
+  invalid(() => decodeMessage(text, { maxBytes: bytes - 1 }));
 });
 
 Deno.test("frames split across chunks come back whole and in order", () => {

@@ -38,7 +38,7 @@ import {
 /** Label values keyed by label name (every declared name, nothing else). */
 export type LabelValues<L extends string> = { readonly [K in L]: string };
 
-/** One sample a gauge collector returns. */
+/** One sample a collector (of a gauge or a counter) returns. */
 export interface GaugeSample<L extends string> {
   labels: LabelValues<L>;
   value: number;
@@ -52,6 +52,20 @@ export interface MetricOptions<L extends string> {
   help: string;
   /** Label names, in the order they are rendered. @default [] */
   labelNames?: readonly L[];
+}
+
+/**
+ * Options of {@link MetricsRegistry.counter}. With `collect`, the count is
+ * kept elsewhere (a part's own statistics) and read at scrape time; the
+ * collector must return a value that never decreases.
+ */
+export interface CounterOptions<L extends string> extends MetricOptions<L> {
+  /**
+   * Read the count at scrape time instead of {@link Counter.inc}: a number
+   * (only for a counter without labels), samples, or `undefined` for no
+   * sample now. A collector that throws contributes no samples to that scrape.
+   */
+  collect?: () => number | undefined | readonly GaugeSample<L>[];
 }
 
 /** Options of {@link MetricsRegistry.gauge}. */
@@ -71,6 +85,20 @@ export interface Counter<L extends string = never> {
   inc(labels?: LabelValues<L>, by?: number): void;
   /** The current value of the series (0 when never incremented). */
   value(labels?: LabelValues<L>): number;
+  /**
+   * The series with `labels`, resolved once (and created at 0, so it is
+   * rendered): for hot paths, its `inc()` is a plain addition without
+   * label lookup or allocation.
+   */
+  child(labels?: LabelValues<L>): CounterChild;
+}
+
+/** One series of a {@link Counter}, bound to its label values. */
+export interface CounterChild {
+  /** Add `by` (default 1, must be ≥ 0). */
+  inc(by?: number): void;
+  /** The current value. */
+  value(): number;
 }
 
 /** A value that goes up and down. */
@@ -102,20 +130,41 @@ interface Family {
 export class MetricsRegistry {
   #families = new Map<string, Family>();
 
-  /** Declare a counter. Throws `TypeError` for a bad or duplicate name. */
-  counter<L extends string = never>(options: MetricOptions<L>): Counter<L> {
+  /**
+   * Declare a counter (incremented directly, or read by `collect`). Throws
+   * `TypeError` for a bad or duplicate name.
+   */
+  counter<L extends string = never>(options: CounterOptions<L>): Counter<L> {
     const f = this.#declare("counter", options);
+    f.collect = options.collect as Family["collect"];
+    const check = (by: number) => {
+      if (f.collect) {
+        throw new TypeError(`${f.name}: a collected counter cannot be set`);
+      }
+      if (!(by >= 0)) {
+        throw new RangeError(
+          `${f.name}: a counter can only increase, got ${by}`,
+        );
+      }
+    };
     return {
       name: f.name,
       inc: (labels, by = 1) => {
-        if (!(by >= 0)) {
-          throw new RangeError(
-            `${f.name}: a counter can only increase, got ${by}`,
-          );
-        }
+        check(by);
         this.#series(f, labels).value += by;
       },
       value: (labels) => this.#peek(f, labels),
+      child: (labels) => {
+        check(0);
+        const s = this.#series(f, labels);
+        return {
+          inc: (by = 1) => {
+            if (!(by >= 0)) check(by);
+            s.value += by;
+          },
+          value: () => s.value,
+        };
+      },
     };
   }
 

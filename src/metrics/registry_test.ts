@@ -181,3 +181,50 @@ Deno.test("gauges go up and down", () => {
   assertEquals(g.value(), 1);
   assertEquals(r.render().split("\n")[2], "open 1");
 });
+
+Deno.test("a collected counter reads its count at each render and cannot be incremented", () => {
+  const r = new MetricsRegistry();
+  const kept: { n?: number } = {};
+  const c = r.counter({
+    name: "kept_total",
+    help: "Kept.",
+    collect: () => kept.n,
+  });
+  assertEquals(r.render(), "");
+  kept.n = 3;
+  assertEquals(
+    r.render(),
+    "# HELP kept_total Kept.\n# TYPE kept_total counter\nkept_total 3\n",
+  );
+  r.counter({
+    name: "by_total",
+    help: "By.",
+    labelNames: ["t"],
+    collect: () => [{ labels: { t: "b" }, value: 2 }, {
+      labels: { t: "a" },
+      value: 1,
+    }],
+  });
+  assertEquals(r.render().split("\n").slice(2, 4), [
+    'by_total{t="a"} 1',
+    'by_total{t="b"} 2',
+  ]);
+  assertThrows(() => c.inc(), is(TypeError));
+  assertThrows(() => c.child(), is(TypeError));
+});
+
+Deno.test("a counter child is its labelled series, rendered at 0 from the start", () => {
+  const r = new MetricsRegistry();
+  const c = r.counter({ name: "hits_total", help: "H.", labelNames: ["t"] });
+  const ws = c.child({ t: "websocket" });
+  assertEquals(r.render().split("\n")[2], 'hits_total{t="websocket"} 0');
+  ws.inc();
+  ws.inc(2);
+  c.inc({ t: "websocket" });
+  assertEquals([ws.value(), c.value({ t: "websocket" })], [4, 4]);
+  assertThrows(() => ws.inc(-1), is(RangeError));
+  assertThrows(
+    () => c.child({ x: "y" } as unknown as { t: string }),
+    is(TypeError),
+  );
+});

@@ -235,12 +235,12 @@ export function registerRuntimeMetrics(
     help: "Bound of the durable outbox (hub.outbox.maxMessages).",
     collect: () => link()?.outbox.maxMessages,
   });
-  registry.gauge({
+  registry.counter({
     name: "edge_runtime_hub_outbox_refused_total",
     help: "Messages refused since start because the outbox was full.",
     collect: () => link()?.outbox.refusedFull,
   });
-  registry.gauge({
+  registry.counter({
     name: "edge_runtime_hub_reconnects_total",
     help: "Hub link connections established since start, minus the first.",
     collect: () => {

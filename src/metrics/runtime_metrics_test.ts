@@ -146,3 +146,15 @@ Deno.test("Workload API gauges appear only while it serves", () => {
   );
   assertStringIncludes(text, 'edge_runtime_build_info{version="');
 });
+
+Deno.test("docs/metrics.md lists exactly the runtime's metrics in its tables", async () => {
+  const doc = await Deno.readTextFile(
+    new URL("../../docs/metrics.md", import.meta.url),
+  );
+  const section = doc.slice(0, doc.indexOf("\n## The reference hub"));
+  const documented = [...section.matchAll(/^\| `(edge_runtime_\w+)`/gm)]
+    .map((m) => m[1]).sort();
+  const r = new MetricsRegistry();
+  registerRuntimeMetrics(r, { identity: () => status });
+  assertEquals(documented, r.names());
+});

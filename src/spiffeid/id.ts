@@ -149,3 +149,17 @@ export function isMemberOf(
 export function isRoot(id: SpiffeId): boolean {
   return id.path === "";
 }
+
+/** Why a workload entry may not use a `/node/…` ID (see {@link isNodeId}). */
+export const NODE_ID_RESERVED =
+  'the path "/node/…" is reserved for node identities issued by the hub';
+
+/**
+ * Whether `id` is in the `/node/…` namespace, reserved for node identities
+ * that only the hub's CA issues (`spiffe://<td>/node/<name>`). Workload
+ * entries may not use it: a node's intermediate CA can sign any name in the
+ * trust domain, so relying parties must never see a node ID from it.
+ */
+export function isNodeId(id: SpiffeId): boolean {
+  return id.path === "/node" || id.path.startsWith("/node/");
+}

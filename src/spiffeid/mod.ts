@@ -9,7 +9,14 @@
  * ```
  * @module
  */
-export { isMemberOf, isRoot, parseSpiffeId, spiffeIdFromParts } from "./id.ts";
+export {
+  isMemberOf,
+  isNodeId,
+  isRoot,
+  NODE_ID_RESERVED,
+  parseSpiffeId,
+  spiffeIdFromParts,
+} from "./id.ts";
 export type { SpiffeId } from "./id.ts";
 export { parseTrustDomain } from "./trust_domain.ts";
 export type { TrustDomain } from "./trust_domain.ts";

@@ -4,7 +4,8 @@
  * {@link AppendLog.append} writes whole lines and fsyncs before it resolves,
  * so an acknowledged line survives a crash or power loss. Lines appended
  * while an fsync is in flight are written and fsynced together (group
- * commit), in call order.
+ * commit), in call order; all lines of one such group share one promise
+ * (no promise per line), and groups settle in order.
  *
  * A crash mid-append can leave a torn last line (no trailing newline). It was
  * never acknowledged, so {@link openAppendLog} cuts it off (and reports it)
@@ -46,12 +47,24 @@ export interface AppendLog extends Disposable {
    * written when one of them is invalid.
    */
   appendLines(lines: readonly string[]): Promise<void>;
+  /**
+   * Resolves once every line appended so far is on disk (rejects when the
+   * write of the last batch failed); resolved at once when nothing is
+   * pending. A barrier: it appends nothing.
+   */
+  synced(): Promise<void>;
   /** Close the file. Idempotent. */
   close(): void;
 }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/** Lines written together by one write and one fsync. */
+interface Batch {
+  lines: string[];
+  done: PromiseWithResolvers<void>;
+}
 
 /**
  * Open (creating with mode 0600 if missing) the append-only log at `path`,
@@ -95,16 +108,12 @@ export async function openAppendLog(
     throw err;
   }
   let closed = false;
-  // Group commit: lines appended while a write+fsync is in flight are
-  // written together by the next one; each append resolves after the fsync
-  // that covers its line.
-  let pending: {
-    bytes: Uint8Array;
-    /** The last of its lines, and how many there are. */
-    line: string;
-    count: number;
-    done: PromiseWithResolvers<void>;
-  }[] = [];
+  // Group commit: lines appended while a write+fsync is in flight join the
+  // next batch; every line of a batch shares the batch's promise, which
+  // resolves after the fsync that covers the batch. Batches complete in
+  // order, so a batch's promise also covers every earlier line.
+  let next: Batch | undefined;
+  let latest: Promise<void> = Promise.resolve();
   let writing = false;
 
   const write = async (bytes: Uint8Array) => {
@@ -117,16 +126,10 @@ export async function openAppendLog(
 
   const flush = async () => {
     writing = true;
-    while (pending.length > 0) {
-      const batch = pending;
-      pending = [];
-      const total = batch.reduce((n, b) => n + b.bytes.length, 0);
-      const bytes = new Uint8Array(total);
-      let off = 0;
-      for (const b of batch) {
-        bytes.set(b.bytes, off);
-        off += b.bytes.length;
-      }
+    while (next !== undefined) {
+      const batch: Batch = next;
+      next = undefined;
+      const bytes = enc.encode(batch.lines.join("\n") + "\n");
       try {
         if (closed) throw new Error("the log is closed");
         await write(bytes);
@@ -136,20 +139,33 @@ export async function openAppendLog(
           await file.truncate(size).catch(() => {});
           await file.seek(size, Deno.SeekMode.Start).catch(() => {});
         }
-        const err = new EdgeError(
-          "STORE_WRITE_FAILED",
-          `Cannot append to "${path}": ${(cause as Error).message}`,
-          { cause },
+        batch.done.reject(
+          new EdgeError(
+            "STORE_WRITE_FAILED",
+            `Cannot append to "${path}": ${(cause as Error).message}`,
+            { cause },
+          ),
         );
-        for (const b of batch) b.done.reject(err);
         continue;
       }
-      size += total;
-      lastLine = batch[batch.length - 1].line;
-      lineCount += batch.reduce((n, b) => n + b.count, 0);
-      for (const b of batch) b.done.resolve();
+      size += bytes.length;
+      lastLine = batch.lines[batch.lines.length - 1];
+      lineCount += batch.lines.length;
+      batch.done.resolve();
     }
     writing = false;
+  };
+
+  /** The batch that new lines join (created on demand). */
+  const open = (): Batch => {
+    if (next === undefined) {
+      const done = Promise.withResolvers<void>();
+      // Callers may not all listen; the rejection is theirs to see.
+      done.promise.catch(() => {});
+      next = { lines: [], done };
+      latest = done.promise;
+    }
+    return next;
   };
 
   const self: AppendLog = {
@@ -161,22 +177,26 @@ export async function openAppendLog(
       return lineCount;
     },
     append(line: string): Promise<void> {
-      return self.appendLines([line]);
+      if (line.includes("\n")) {
+        throw new TypeError("append log: a line must not contain a newline");
+      }
+      const b = open();
+      b.lines.push(line);
+      if (!writing) flush();
+      return b.done.promise;
     },
     appendLines(lines: readonly string[]): Promise<void> {
       if (lines.some((line) => line.includes("\n"))) {
         throw new TypeError("append log: a line must not contain a newline");
       }
       if (lines.length === 0) return Promise.resolve();
-      const done = Promise.withResolvers<void>();
-      pending.push({
-        bytes: enc.encode(lines.join("\n") + "\n"),
-        line: lines[lines.length - 1],
-        count: lines.length,
-        done,
-      });
+      const b = open();
+      for (const line of lines) b.lines.push(line);
       if (!writing) flush();
-      return done.promise;
+      return b.done.promise;
+    },
+    synced(): Promise<void> {
+      return latest;
     },
     close() {
       if (closed) return;

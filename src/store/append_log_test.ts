@@ -76,3 +76,18 @@ function assertThrowsNewline(fn: () => unknown): void {
   }
   throw new Error("expected a TypeError for a line with a newline");
 }
+
+Deno.test("lines appended while a write is in flight share one promise, and synced() waits for every line so far", async () => {
+  const path = await tmpFile();
+  using log = await openAppendLog(path);
+  await log.synced(); // nothing pending
+  const first = log.append("a"); // written at once
+  const second = log.append("b");
+  const third = log.appendLines(["c", "d"]);
+  assert(first !== second, "the first line is written on its own");
+  assert(second === third, "lines waiting for the write share its promise");
+  await log.synced();
+  assertEquals(await Deno.readTextFile(path), "a\nb\nc\nd\n");
+  assertEquals(log.lineCount, 4);
+  await Promise.all([first, second, third]);
+});

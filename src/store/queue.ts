@@ -70,6 +70,15 @@ export interface DurableQueue {
    * `STORE_WRITE_FAILED` when the disk refuses it (then it is not queued).
    */
   enqueue(item: string): Promise<number>;
+  /**
+   * Append `item` and return its sequence number at once with `durable`,
+   * which resolves once it is on disk. Items appended together share one
+   * `durable` promise (group commit: no promise per item). Throws
+   * `OUTBOX_FULL` (synchronously) when the queue is full, a `TypeError` for
+   * a newline, `STORE_WRITE_FAILED` when closed; `durable` rejects with
+   * `STORE_WRITE_FAILED` when the disk refuses it (then it is not queued).
+   */
+  push(item: string): { seq: number; durable: Promise<void> };
   /** Remove an item (idempotent). Persisted lazily; see the module doc. */
   remove(seq: number): void;
   /** Live items in enqueue order (a snapshot), optionally only after `afterSeq`. */
@@ -127,24 +136,53 @@ export async function openQueue(
   let lines = log.lineCount;
   let closed = false;
   let compacting: Promise<void> | undefined;
-  const inflight = new Set<Promise<unknown>>();
+  /** Lines appended while the file is being rewritten: written after it. */
+  let held: { lines: string[]; done: PromiseWithResolvers<void> } | undefined;
+  /** The batch promise of the last line appended, and its new items. */
+  let batch: Promise<void> | undefined;
+  let batchSeqs: number[] = [];
 
   const append = (line: string): Promise<void> => {
     lines++;
-    const run = async () => {
-      if (compacting) await compacting;
-      await log.append(line);
-    };
-    const p = run();
-    inflight.add(p);
-    p.finally(() => inflight.delete(p)).catch(() => {});
-    return p;
+    if (!compacting) return log.append(line);
+    if (!held) {
+      held = { lines: [], done: Promise.withResolvers<void>() };
+      held.done.promise.catch(() => {});
+    }
+    held.lines.push(line);
+    return held.done.promise;
+  };
+
+  /** Note `seq` (new item, or 0 for a removal) in the batch of `p`. */
+  const track = (p: Promise<void>, seq: number) => {
+    if (p !== batch) {
+      batch = p;
+      const seqs: number[] = batchSeqs = [];
+      p.then(() => {
+        for (const s of seqs) durable.add(s);
+      }, (err) => {
+        for (const s of seqs) live.delete(s);
+        if (seqs.length === 0) {
+          logger.warn("queue: cannot record a removal", { error: String(err) });
+        }
+      });
+    }
+    if (seq > 0) batchSeqs.push(seq);
   };
 
   const rewrite = async () => {
-    // Appends started before compaction began; later ones wait for it.
-    await Promise.allSettled([...inflight]);
+    // Lines appended before compaction began are written first; later ones
+    // are held and appended to the new file.
+    await log.synced().catch(() => {});
     const keep = [...live].filter(([seq]) => durable.has(seq));
+    if (held) {
+      // A removal held since compaction began is moot when its item is not
+      // in the new file.
+      const kept = new Set(keep.map(([seq]) => seq));
+      held.lines = held.lines.filter((l) =>
+        l[0] !== "A" || kept.has(Number(l.slice(2)))
+      );
+    }
     const body = keep.map(([seq, item]) => `E ${seq} ${item}\n`).join("");
     const dir = path.slice(0, path.lastIndexOf("/")) || ".";
     const tmp = `${path}.tmp-${crypto.randomUUID()}`;
@@ -180,8 +218,23 @@ export async function openQueue(
         error: String(cause),
       });
     } finally {
-      log = await openAppendLog(path, { logger });
-      lines = log.lineCount;
+      try {
+        log = await openAppendLog(path, { logger });
+      } finally {
+        // From here on lines go to the file again: first the held ones.
+        compacting = undefined;
+        lines = log.lineCount;
+        const h = held;
+        held = undefined;
+        if (h) {
+          lines += h.lines.length;
+          try {
+            log.appendLines(h.lines).then(h.done.resolve, h.done.reject);
+          } catch (err) {
+            h.done.reject(err);
+          }
+        }
+      }
     }
   };
 
@@ -198,41 +251,37 @@ export async function openQueue(
       return live.size;
     },
     enqueue(item: string): Promise<number> {
+      try {
+        const { seq, durable } = self.push(item);
+        return durable.then(() => seq);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    push(item: string): { seq: number; durable: Promise<void> } {
       if (closed) {
-        return Promise.reject(
-          new EdgeError("STORE_WRITE_FAILED", `queue "${path}" is closed`),
-        );
+        throw new EdgeError("STORE_WRITE_FAILED", `queue "${path}" is closed`);
       }
       if (item.includes("\n")) {
-        return Promise.reject(
-          new TypeError("queue: an item must not contain a newline"),
-        );
+        throw new TypeError("queue: an item must not contain a newline");
       }
       if (live.size >= maxItems) {
-        return Promise.reject(
-          new EdgeError(
-            "OUTBOX_FULL",
-            `queue is full (${maxItems} messages waiting for the hub); ` +
-              "new messages are refused until the hub acknowledges some",
-          ),
+        throw new EdgeError(
+          "OUTBOX_FULL",
+          `queue is full (${maxItems} messages waiting for the hub); ` +
+            "new messages are refused until the hub acknowledges some",
         );
       }
       const seq = nextSeq++;
       live.set(seq, item);
-      return append(`E ${seq} ${item}`).then(() => {
-        durable.add(seq);
-        return seq;
-      }, (err) => {
-        live.delete(seq);
-        throw err;
-      });
+      const p = append(`E ${seq} ${item}`);
+      track(p, seq);
+      return { seq, durable: p };
     },
     remove(seq: number): void {
       if (!live.delete(seq)) return;
       if (!durable.delete(seq) || closed) return;
-      append(`A ${seq}`).catch((err) =>
-        logger.warn("queue: cannot record a removal", { error: String(err) })
-      );
+      track(append(`A ${seq}`), 0);
       maybeCompact();
     },
     items(afterSeq = 0): QueueItem[] {
@@ -244,14 +293,14 @@ export async function openQueue(
     },
     compact(): Promise<void> {
       if (compacting) return compacting;
-      compacting = rewrite().finally(() => compacting = undefined);
+      compacting = rewrite(); // clears `compacting` itself when done
       return compacting;
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (compacting) await compacting;
-      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      while (compacting) await compacting.catch(() => {});
+      await log.synced().catch(() => {});
       log.close();
     },
   };

@@ -108,3 +108,62 @@ Deno.test("openSeenLog() remembers IDs across reopen and forgets the oldest beyo
   assertEquals([..."defg"].map((x) => again.has(x)), [false, true, true, true]);
   await again.close();
 });
+
+Deno.test("push() gives the seq at once; items pushed together share one durable promise", async () => {
+  const path = await tmp();
+  const q = await openQueue(path);
+  const a = q.push("a");
+  const b = q.push("b");
+  const c = q.push("c");
+  assertEquals([a.seq, b.seq, c.seq], [1, 2, 3]);
+  assert(b.durable === c.durable);
+  await c.durable;
+  assertEquals(
+    (await Deno.readTextFile(path)).split("\n").filter(Boolean),
+    ["E 1 a", "E 2 b", "E 3 c"],
+  );
+  await q.close();
+});
+
+Deno.test("items pushed and removed while the file is rewritten are written after it, in order, and survive a reopen", async () => {
+  const path = await tmp();
+  const q = await openQueue(path, { compactAfter: 10, maxItems: 100_000 });
+  const keep: string[] = [];
+  for (let round = 0; round < 20; round++) {
+    const pushed = Array.from(
+      { length: 30 },
+      (_, i) => q.push(`r${round}-${i}`),
+    );
+    if (round % 3 === 0) void q.compact();
+    await Promise.all(pushed.map((p) => p.durable));
+    for (const p of pushed.slice(0, 29)) q.remove(p.seq);
+    keep.push(`r${round}-29`);
+  }
+  await q.close();
+  const again = await openQueue(path);
+  assertEquals(again.items().map((i) => i.item), keep);
+  await again.close();
+});
+
+Deno.test("addNew() tells a new ID from a known one and synced() covers both", async () => {
+  const path = await tmp("seen");
+  const seen = await openSeenLog(path);
+  assertEquals(seen.addNew("a"), true);
+  assertEquals(seen.addNew("a"), false);
+  assertEquals(seen.addNew("b"), true);
+  await seen.synced();
+  assertEquals(await Deno.readTextFile(path), "a\nb\n");
+  assertThrowsType(() => seen.addNew("has space"));
+  assertThrowsType(() => seen.add(""));
+  await seen.close();
+});
+
+function assertThrowsType(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    assert(err instanceof TypeError, String(err));
+    return;
+  }
+  throw new Error("expected a TypeError");
+}

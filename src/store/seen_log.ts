@@ -27,13 +27,32 @@ export interface SeenLogOptions {
 export interface SeenLog {
   /** True when `id` was added (in memory at once, durable once `add` resolved). */
   has(id: string): boolean;
-  /** Remember `id`; resolves once it is on disk. IDs must not contain whitespace. */
+  /**
+   * Remember `id` (in memory at once); resolves once it is on disk. IDs
+   * added together share one promise (group commit). Throws a `TypeError`
+   * for an empty ID or one with whitespace.
+   */
   add(id: string): Promise<void>;
+  /**
+   * Remember `id` unless it is known already: true when it was new (then it
+   * is written like {@link SeenLog.add}; {@link SeenLog.synced} tells when
+   * it is durable), false for a known ID (nothing written). One set lookup
+   * instead of `has` + `add`. Throws like `add`.
+   */
+  addNew(id: string): boolean;
+  /**
+   * Resolves once every ID added so far is on disk (rejects when the write
+   * of the last group failed): a barrier, e.g. before acknowledging a
+   * duplicate whose first copy was added a moment ago.
+   */
+  synced(): Promise<void>;
   /** Number of remembered IDs. */
   readonly size: number;
   /** Wait for pending writes and close. */
   close(): Promise<void>;
 }
+
+const WHITESPACE = /\s/;
 
 /** Open (creating if missing) the seen-ID log at `path`. */
 export async function openSeenLog(
@@ -49,11 +68,12 @@ export async function openSeenLog(
   while (ids.size > capacity) ids.delete(ids.values().next().value!);
   let lines = log.lineCount;
   let rewriting: Promise<void> | undefined;
-  const inflight = new Set<Promise<void>>();
+  /** IDs added while the file is being rewritten: appended after it. */
+  let held: { lines: string[]; done: PromiseWithResolvers<void> } | undefined;
   let closed = false;
 
   const rewrite = async () => {
-    await Promise.allSettled([...inflight]);
+    await log.synced().catch(() => {});
     const tmp = `${path}.tmp-${crypto.randomUUID()}`;
     try {
       await Deno.writeTextFile(tmp, [...ids].map((i) => i + "\n").join(""), {
@@ -63,49 +83,105 @@ export async function openSeenLog(
       await f.sync();
       log.close();
       await Deno.rename(tmp, path);
+      // The rename must last too: held IDs are appended to the new file.
+      using d = await Deno.open(path.slice(0, path.lastIndexOf("/")) || ".");
+      await d.sync().catch(() => {}); // some filesystems refuse; still atomic
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});
       logger.warn("seen log: compaction failed", { error: String(err) });
     } finally {
-      log = await openAppendLog(path, { logger });
-      lines = log.lineCount;
+      try {
+        log = await openAppendLog(path, { logger });
+      } finally {
+        // From here on lines go to the file again: first the held ones.
+        rewriting = undefined;
+        lines = log.lineCount;
+        const h = held;
+        held = undefined;
+        if (h) {
+          lines += h.lines.length;
+          try {
+            log.appendLines(h.lines).then(h.done.resolve, h.done.reject);
+          } catch (err) {
+            h.done.reject(err);
+          }
+        }
+      }
     }
   };
 
-  return {
+  /** The write promise the last ID joined, and the IDs that joined it. */
+  let batch: Promise<void> | undefined;
+  let batchIds: string[] = [];
+
+  /** Write a just-remembered `id` (evicting the oldest beyond capacity). */
+  const write = (id: string): Promise<void> => {
+    if (ids.size > capacity) ids.delete(ids.values().next().value!);
+    lines++;
+    let p: Promise<void>;
+    if (rewriting) {
+      if (!held) {
+        held = { lines: [], done: Promise.withResolvers<void>() };
+        held.done.promise.catch(() => {});
+      }
+      held.lines.push(id);
+      p = held.done.promise;
+    } else {
+      p = log.append(id);
+    }
+    if (p !== batch) {
+      // IDs whose write failed are forgotten: seen again, they are new
+      // (handled and written again) rather than known but never on disk.
+      batch = p;
+      const failed: string[] = batchIds = [];
+      p.catch(() => {
+        for (const f of failed) ids.delete(f);
+      });
+    }
+    batchIds.push(id);
+    if (!rewriting && lines > 2 * capacity) {
+      rewriting = rewrite(); // clears `rewriting` itself when done
+    }
+    return p;
+  };
+
+  const check = (id: string) => {
+    if (id === "" || WHITESPACE.test(id)) {
+      throw new TypeError(`seen log: invalid id ${JSON.stringify(id)}`);
+    }
+  };
+
+  const self: SeenLog = {
     has: (id) => ids.has(id),
     get size() {
       return ids.size;
     },
     add(id: string): Promise<void> {
-      if (/\s/.test(id) || id === "") {
-        return Promise.reject(
-          new TypeError(`seen log: invalid id ${JSON.stringify(id)}`),
-        );
-      }
+      check(id);
       if (closed) return Promise.resolve();
       ids.delete(id);
       ids.add(id);
-      if (ids.size > capacity) ids.delete(ids.values().next().value!);
-      lines++;
-      const run = async () => {
-        if (rewriting) await rewriting;
-        await log.append(id);
-      };
-      const p = run();
-      inflight.add(p);
-      p.finally(() => inflight.delete(p)).catch(() => {});
-      if (!rewriting && lines > 2 * capacity) {
-        rewriting = rewrite().finally(() => rewriting = undefined);
-      }
-      return p;
+      return write(id);
+    },
+    addNew(id: string): boolean {
+      check(id);
+      const before = ids.size;
+      ids.add(id);
+      if (ids.size === before) return false;
+      if (!closed) void write(id);
+      return true;
+    },
+
+    synced(): Promise<void> {
+      return held?.done.promise ?? log.synced();
     },
     async close() {
       if (closed) return;
       closed = true;
-      if (rewriting) await rewriting;
-      await Promise.allSettled([...inflight]);
+      while (rewriting) await rewriting;
+      await log.synced().catch(() => {});
       log.close();
     },
   };
+  return self;
 }

@@ -14,7 +14,13 @@
  */
 import { EdgeError } from "../errors.ts";
 import { parseSelector, type Selector } from "../config/selector.ts";
-import { isMemberOf, isRoot, parseSpiffeId } from "../spiffeid/mod.ts";
+import {
+  isMemberOf,
+  isNodeId,
+  isRoot,
+  NODE_ID_RESERVED,
+  parseSpiffeId,
+} from "../spiffeid/mod.ts";
 
 /** A registration entry as given by a source (config, hub). */
 export interface EntryInput {
@@ -72,6 +78,7 @@ export function parseRegistrationEntry(
     refuse(`${where}.spiffeId`, (err as Error).message);
   }
   if (isRoot(id)) refuse(`${where}.spiffeId`, "a workload ID needs a path");
+  if (isNodeId(id)) refuse(`${where}.spiffeId`, NODE_ID_RESERVED);
   if (!isMemberOf(id, trustDomain)) {
     refuse(
       `${where}.spiffeId`,

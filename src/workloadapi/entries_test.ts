@@ -124,3 +124,26 @@ Deno.test("each source replaces only its own entries, watchers are told, and an 
   assertEquals(store.list().map((e) => e.source), ["config"]);
   assertEquals(calls, 3);
 });
+
+Deno.test("an entry in the /node/ namespace is refused: node IDs come only from the hub's CA", () => {
+  for (
+    const id of ["spiffe://example.org/node/pi-2", "spiffe://example.org/node"]
+  ) {
+    refused(
+      () =>
+        parseRegistrationEntry(
+          { spiffeId: id, selectors: ["unix:uid:1"] },
+          TD,
+          "hub",
+          "entries[0]",
+        ),
+      /^entries\[0\]\.spiffeId: the path "\/node\/…" is reserved/,
+    );
+  }
+  // A similar-looking path outside the namespace is fine.
+  parseRegistrationEntry(
+    { spiffeId: "spiffe://example.org/nodes/x", selectors: ["unix:uid:1"] },
+    TD,
+    "hub",
+  );
+});

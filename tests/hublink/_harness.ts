@@ -120,7 +120,8 @@ export async function renewNode(
 
 /**
  * An edge config for `node` against `hub` (`extra`: more lines of the hub
- * section, e.g. `  transport: quic\n`).
+ * section, e.g. `  transport: quic\n`). Reconnect delays are short (100 ms →
+ * 500 ms) unless `reconnect` gives others (e.g. the defaults, `1s`/`60s`).
  */
 export function edgeConfig(
   dir: string,
@@ -128,11 +129,15 @@ export function edgeConfig(
   wsPort: number,
   extra = "",
   quicPort?: number,
+  reconnect: { initialDelay: string; maxDelay: string } = {
+    initialDelay: "100ms",
+    maxDelay: "500ms",
+  },
 ): EdgeConfig {
   const quic = quicPort ? `  quicServer: 127.0.0.1:${quicPort}\n` : "";
   return parseConfig(
     "edge",
-    `node:\n  name: ${node}\nstateDir: ${dir}/${node}\nhub:\n${quic}  websocketServer: 127.0.0.1:${wsPort}\n  heartbeat: 1s\n  reconnect:\n    initialDelay: 100ms\n    maxDelay: 500ms\n  messageApi:\n    socketPath: ${dir}/${node}-messages.sock\n${extra}`,
+    `node:\n  name: ${node}\nstateDir: ${dir}/${node}\nhub:\n${quic}  websocketServer: 127.0.0.1:${wsPort}\n  heartbeat: 1s\n  reconnect:\n    initialDelay: ${reconnect.initialDelay}\n    maxDelay: ${reconnect.maxDelay}\n  messageApi:\n    socketPath: ${dir}/${node}-messages.sock\n${extra}`,
   );
 }
 
