@@ -58,6 +58,8 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo = processIo,
 ): Promise<number> {
+  // `deno task cli -- version` passes the separator through: skip it.
+  if (argv[0] === "--") return runCli(argv.slice(1), io);
   const first = argv[0];
   if (
     first === undefined || first === "help" || first === "--help" ||

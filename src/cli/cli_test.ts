@@ -110,3 +110,10 @@ Deno.test("token and node name their subcommands when given a wrong one", async 
     "missing subcommand (list, lock, unlock, revoke)",
   );
 });
+
+Deno.test('a leading "--" (as `deno task cli -- version` passes it) is skipped', async () => {
+  const direct = await cli("version");
+  const separated = await cli("--", "version");
+  assertEquals(separated.code, 0);
+  assertEquals(separated.out, direct.out);
+});
