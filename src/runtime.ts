@@ -3,25 +3,28 @@
  * identity (bootstrap, renewal, sinks) → node intermediate → Workload API →
  * hub link → local message API, plus the admin API, running until SIGINT or
  * SIGTERM. Consumers follow the identity's "identity changed" events.
+ *
+ * Start-up is timed (`scripts/bench/identity.ts`): this module's static
+ * imports are only what enrollment needs; the admin API (hono), the node
+ * intermediate client, gRPC, the hub link and the message API are imported
+ * when they start, the admin API alongside enrollment, the rest after the
+ * node certificate is on disk.
  * @module
  */
 import type { CliIo } from "./cli/command.ts";
 import { loadConfig } from "./config/mod.ts";
-import { createLogger } from "./log/mod.ts";
+import { createLogger, type Logger } from "./log/mod.ts";
 import { openStore } from "./store/mod.ts";
-import { nodeIdentityFromConfig } from "./identity/mod.ts";
-import { identityPem } from "./identity/mod.ts";
-import {
-  type AdminServer,
-  runtimeReadiness,
-  startAdminServer,
-} from "./admin/mod.ts";
+import { nodeIdentityFromConfig } from "./identity/from_config.ts";
+import { identityPem } from "./identity/state.ts";
+import type { AdminOptions, AdminServer } from "./admin/server.ts";
+import { runtimeReadiness } from "./admin/readiness.ts";
 import { MetricsRegistry, registerRuntimeMetrics } from "./metrics/mod.ts";
-import {
-  createIntermediateHolder,
+import { createIntermediateHolder } from "./svid/intermediate.ts";
+import type {
   IntermediateRenewer,
-  type NodeTlsCredentials,
-} from "./svid/mod.ts";
+  NodeTlsCredentials,
+} from "./svid/intermediate_client.ts";
 import type { WorkloadApi } from "./workloadapi/mod.ts";
 import type { HubLink } from "./hub/mod.ts";
 import type { MessageApi } from "./messageapi/mod.ts";
@@ -47,6 +50,25 @@ function shutdownSignal(): { signal: AbortSignal; dispose(): void } {
     signal: ac.signal,
     dispose: () => sigs.forEach((s) => Deno.removeSignalListener(s, stop)),
   };
+}
+
+/**
+ * Start the admin API (hono, loaded here rather than at start-up). It never
+ * rejects: without it, `status` falls back to the state dir.
+ */
+async function startAdmin(
+  options: AdminOptions & { socketPath: string; logger: Logger },
+): Promise<AdminServer | undefined> {
+  try {
+    const { startAdminServer } = await import("./admin/server.ts");
+    return await startAdminServer(options);
+  } catch (err) {
+    options.logger.warn(
+      "admin API not started; status falls back to the state dir",
+      { socketPath: options.socketPath, error: (err as Error).message },
+    );
+    return undefined;
+  }
 }
 
 /**
@@ -93,52 +115,51 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     };
   });
   const intermediates = createIntermediateHolder();
-  const renewer =
-    config.workloadApi.enabled && config.identity.upstream === "hub"
-      ? new IntermediateRenewer({
-        hubUrl: config.hub.httpServer,
-        nodeName: config.node.name,
-        trustDomain: config.trustDomain,
-        node: () => nodeTls,
-        holder: intermediates,
-        store,
-        logger: log,
-      })
-      : undefined;
-  let admin: AdminServer | undefined;
+  let renewer: IntermediateRenewer | undefined;
   let workloadApi: WorkloadApi | undefined;
   let link: HubLink | undefined;
   let messages: MessageApi | undefined;
   let stopReload = () => {};
-  try {
-    admin = await startAdminServer({
-      socketPath: config.admin.socketPath,
-      status: () => ({
+  // The admin API comes up while the node enrolls (status is served during
+  // a long enrollment), but enrollment does not wait for it.
+  const admin = startAdmin({
+    socketPath: config.admin.socketPath,
+    status: () => ({
+      identity: identity.manager.status(),
+      workloadApi: workloadApi?.status(),
+      hubLink: link?.status(),
+      messageApi: messages?.status(),
+    }),
+    ready: () =>
+      runtimeReadiness({
         identity: identity.manager.status(),
+        now: Date.now(),
+        workloadApiEnabled: config.workloadApi.enabled,
         workloadApi: workloadApi?.status(),
-        hubLink: link?.status(),
-        messageApi: messages?.status(),
       }),
-      ready: () =>
-        runtimeReadiness({
-          identity: identity.manager.status(),
-          now: Date.now(),
-          workloadApiEnabled: config.workloadApi.enabled,
-          workloadApi: workloadApi?.status(),
-        }),
-      metrics,
-      logger: log,
-    }).catch((err) => {
-      log.warn("admin API not started; status falls back to the state dir", {
-        socketPath: config.admin.socketPath,
-        error: err.message,
-      });
-      return undefined;
-    });
+    metrics,
+    logger: log,
+  });
+  try {
     identity.upstream.start?.(signal);
     await identity.manager.start(signal);
+    await admin; // up before the other parts announce themselves
     if (config.workloadApi.enabled) {
-      await renewer?.start();
+      if (config.identity.upstream === "hub") {
+        const { IntermediateRenewer } = await import(
+          "./svid/intermediate_client.ts"
+        );
+        renewer = new IntermediateRenewer({
+          hubUrl: config.hub.httpServer,
+          nodeName: config.node.name,
+          trustDomain: config.trustDomain,
+          node: () => nodeTls,
+          holder: intermediates,
+          store,
+          logger: log,
+        });
+        await renewer.start();
+      }
       // Loaded after the identity is on disk: gRPC and protobuf cost ~100 ms
       // of start-up that enrollment should not wait for.
       const { startWorkloadApi } = await import("./workloadapi/mod.ts");
@@ -220,6 +241,6 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     await messages?.close();
     await link?.close();
     await workloadApi?.close();
-    await admin?.close();
+    await (await admin)?.close();
   }
 }

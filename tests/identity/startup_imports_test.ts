@@ -1,0 +1,97 @@
+/**
+ * Start-up cost guard for "process start → node certificate on disk"
+ * (`scripts/bench/identity.ts`): everything `src/runtime.ts` imports
+ * statically loads before enrollment can begin, so that import graph must
+ * hold only what enrollment needs. The admin API (hono), gRPC, the hub
+ * link's WebSocket library and the lazily loaded parts of `src/pki` are
+ * imported when they start. Checked on the real graph, as `deno info`
+ * reports it (dynamic imports are listed but not followed here).
+ */
+import { assert, assertEquals } from "../_fixtures/assert.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+interface InfoModule {
+  specifier: string;
+  dependencies?: {
+    specifier: string;
+    isDynamic?: boolean;
+    code?: { specifier: string };
+  }[];
+}
+
+/** Every module `entry` loads before its own code runs (static imports only). */
+async function staticImports(entry: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", "deno.json", entry],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout));
+  const modules = new Map<string, InfoModule>(
+    info.modules.map((m: InfoModule) => [m.specifier, m]),
+  );
+  const seen = new Set<string>();
+  const todo: string[] = [...info.roots];
+  while (todo.length > 0) {
+    const s = todo.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    for (const dep of modules.get(s)?.dependencies ?? []) {
+      if (!dep.isDynamic && dep.code) todo.push(dep.code.specifier);
+    }
+  }
+  return seen;
+}
+
+/** `npm:hono@^4` → `hono`, `npm:/@noble/curves@^2/nist.js` → `@noble/curves`. */
+function npmPackage(specifier: string): string | undefined {
+  const m = /^npm:\/?((?:@[^/@]+\/)?[^/@]+)/.exec(specifier);
+  return m?.[1];
+}
+
+Deno.test("the runtime loads no hono, gRPC, ws or lazily loaded pki libraries before enrolling", async () => {
+  const graph = await staticImports("src/runtime.ts");
+  const packages = new Set(
+    [...graph].map(npmPackage).filter((p) => p !== undefined),
+  );
+  assertEquals([...packages], ["yaml"]);
+  const local = [...graph].filter((s) => s.startsWith(ROOT.href))
+    .map((s) => s.slice(ROOT.href.length));
+  for (
+    const lazy of [
+      "src/admin/server.ts",
+      "src/svid/intermediate_client.ts",
+      "src/workloadapi/mod.ts",
+      "src/hub/mod.ts",
+      "src/messageapi/mod.ts",
+      "src/pki/_x509.ts",
+      "src/pki/_p256.ts",
+    ]
+  ) {
+    assert(!local.includes(lazy), `${lazy} is imported statically`);
+  }
+  // Positive control: the parts enrollment needs are there.
+  for (
+    const needed of [
+      "src/config/load.ts",
+      "src/identity/upstream/hub.ts",
+      "src/net/https_client.ts",
+      "src/store/mod.ts",
+    ]
+  ) {
+    assert(local.includes(needed), `${needed} is not in the graph`);
+  }
+});
+
+Deno.test("the run command loads the runtime only when it runs", async () => {
+  const graph = await staticImports("src/main.ts");
+  assert(!graph.has(new URL("src/runtime.ts", ROOT).href));
+  assertEquals(
+    [...graph].filter((s) => s.startsWith("npm:")),
+    [],
+    "src/main.ts imports npm packages statically",
+  );
+});
