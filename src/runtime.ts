@@ -160,8 +160,8 @@ export async function startRuntime(options: StartOptions): Promise<number> {
         });
         await renewer.start();
       }
-      // Loaded after the identity is on disk: gRPC and protobuf cost ~100 ms
-      // of start-up that enrollment should not wait for.
+      // Loaded after the identity is on disk: enrollment does not wait for
+      // the Workload API's modules (~7 ms; no gRPC library, see h2/).
       const { startWorkloadApi } = await import("./workloadapi/mod.ts");
       workloadApi = await startWorkloadApi({
         config: config.workloadApi,

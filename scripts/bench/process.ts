@@ -16,7 +16,14 @@
  * There is no `denort` on this machine, so these run under `deno run`, not
  * a compiled binary (which skips module resolution and type stripping).
  *
- *   deno run --allow-all scripts/bench/process.ts [K=5] [SETTLE_SECONDS=10]
+ *   deno run --allow-all scripts/bench/process.ts [K=5] [SETTLE_SECONDS=10] \
+ *     [--bundle] [-- DENO_FLAG…]
+ *
+ * `--bundle` runs the runtime from `deno bundle --code-splitting` output
+ * instead of the sources (npm packages inlined, one file per lazily loaded
+ * part), as a compiled binary built from a bundle would load.
+ * Flags after `--` are added to the runtime's `deno run` flags (to weigh
+ * e.g. `--v8-flags=--max-semi-space-size=1` before it goes into deno.json).
  *
  * `process.ts --probe SOCKET` is the client, a minimal HTTP/2 gRPC caller
  * (hand-written frames, so its own start-up and channel set-up cost
@@ -49,11 +56,6 @@ const exists = (p: string) => {
     return false;
   }
 };
-
-if (Deno.args[0] === "--probe") {
-  await probe(Deno.args[1]);
-  Deno.exit(0);
-}
 
 /** The client process (see the module doc). */
 async function probe(socket: string): Promise<void> {
@@ -176,10 +178,22 @@ function firstSpiffeId(m: Uint8Array): string {
   return new TextDecoder().decode(inner(inner(m)));
 }
 
-const K = Number(Deno.args[0] ?? 5);
-const SETTLE_S = Number(Deno.args[1] ?? 10);
+if (Deno.args[0] === "--probe") {
+  await probe(Deno.args[1]);
+  Deno.exit(0);
+}
+
+const dashes = Deno.args.indexOf("--");
+const ours = dashes < 0 ? Deno.args : Deno.args.slice(0, dashes);
+const BUNDLE = ours.includes("--bundle");
+const positional = ours.filter((a) => a !== "--bundle");
+const EXTRA_FLAGS = dashes < 0 ? [] : Deno.args.slice(dashes + 1);
+const K = Number(positional[0] ?? 5);
+const SETTLE_S = Number(positional[1] ?? 10);
 if (!(K >= 1) || !(SETTLE_S >= 0)) {
-  console.error("usage: process.ts [cold starts ≥ 1] [settle seconds ≥ 0]");
+  console.error(
+    "usage: process.ts [cold starts ≥ 1] [settle seconds ≥ 0] [--bundle] [-- DENO_FLAG…]",
+  );
   Deno.exit(2);
 }
 const TIME = "/usr/bin/time";
@@ -213,7 +227,7 @@ async function startProbe(socket: string) {
     while (!buf.includes("\n")) {
       const r = await lines.read();
       if (r.done) {
-        const err = new TextDecoder().decode((await child.output()).stderr);
+        const err = await new Response(child.stderr).text();
         throw new Error(`the probe ended: ${err}`);
       }
       buf += r.value;
@@ -249,6 +263,14 @@ function procMemMiB(pid: number): { rss: number; hwm: number } {
   return parseProcStatus(Deno.readTextFileSync(`/proc/${pid}/status`));
 }
 
+/** RssAnon and RssFile of `pid` in MiB. */
+function rssSplitMiB(pid: number): { anon: number; file: number } {
+  const text = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = (k: string) =>
+    Number(text.match(new RegExp(`^${k}:\\s*(\\d+)`, "m"))?.[1]);
+  return { anon: kb("RssAnon") / 1024, file: kb("RssFile") / 1024 };
+}
+
 /** The pid of the one child of `pid` (the program /usr/bin/time runs). */
 function childOf(pid: number): number {
   try {
@@ -269,6 +291,9 @@ function childOf(pid: number): number {
 
 const flags = await cliFlags(ROOT);
 
+/** What the runtime runs: the sources, or their bundle (`--bundle`, set below). */
+let entry = `${ROOT}src/main.ts`;
+
 /** The runtime under `/usr/bin/time -v -o timeFile`. */
 function spawnTimedRuntime(config: string, timeFile: string) {
   const child = new Deno.Command(TIME, {
@@ -280,7 +305,8 @@ function spawnTimedRuntime(config: string, timeFile: string) {
       "run",
       "--quiet",
       ...flags,
-      `${ROOT}src/main.ts`,
+      ...EXTRA_FLAGS,
+      entry,
       "run",
       "--config",
       config,
@@ -365,8 +391,36 @@ let exitCode = 0;
 try {
   console.log(
     `process: the runtime runs under \`deno run\` (Deno ${Deno.version.deno}, the compiled binary's flags): ` +
-      "no denort on this machine to build the single binary",
+      "no denort on this machine to build the single binary" +
+      (EXTRA_FLAGS.length ? `; extra flags: ${EXTRA_FLAGS.join(" ")}` : ""),
   );
+  if (BUNDLE) {
+    // one file per lazily loaded part (code splitting keeps them lazy), npm
+    // packages inlined: what `deno compile` of a bundle would embed
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "bundle",
+        "--quiet",
+        "--platform",
+        "deno",
+        "--code-splitting",
+        "--outdir",
+        `${dir}/bundle`,
+        `${ROOT}src/main.ts`,
+      ],
+      cwd: ROOT,
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `deno bundle failed: ${new TextDecoder().decode(out.stderr)}`,
+      );
+    }
+    entry = `${dir}/bundle/main.js`;
+    console.log(
+      `set-up: the runtime runs from a bundle (deno bundle --code-splitting): ${entry}`,
+    );
+  }
   // ---- set-up: hub, token, one enrollment, everything enabled
   const sys = await writeSystemConfigs(dir, { nodeName: "bench-node" });
   const sinks = `${dir}/sinks`;
@@ -474,6 +528,7 @@ try {
     await adminGet(`${dir}/edge-admin.sock`, "/status"),
   );
   const idle = procMemMiB(pid);
+  const split = rssSplitMiB(pid);
   const parts = [
     `Workload API ${status.workloadApi ? "serving" : "off"}`,
     `hub link ${status.hubLink?.state}`,
@@ -491,9 +546,11 @@ try {
     `idle after ${SETTLE_S} s (${parts.join(", ")}): VmRSS ${
       f1(idle.rss)
     } MiB, ` +
-      `VmHWM ${f1(idle.hwm)} MiB; time -v: max RSS ${
-        f1(t.maxRssMiB)
-      } MiB, exit ${t.exit}`,
+      `VmHWM ${f1(idle.hwm)} MiB (of VmRSS: ${f1(split.anon)} MiB anonymous, ` +
+      `${
+        f1(split.file)
+      } MiB file-backed, mostly the deno executable's code); ` +
+      `time -v: max RSS ${f1(t.maxRssMiB)} MiB, exit ${t.exit}`,
   );
   if (t.exit !== 0) throw new Error(`runtime exit ${t.exit}: ${r.stderr()}`);
   report("process.idle_rss", +idle.rss.toFixed(1), "MiB");

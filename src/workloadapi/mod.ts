@@ -86,7 +86,7 @@ export interface WorkloadApi {
   readonly sinks: readonly FileSink[];
   /** Status for the admin API. */
   status(): WorkloadApiStatus;
-  /** Stop the server and the rotation loop. */
+  /** Stop the sinks, the server and the rotation loop (idempotent). */
   close(): Promise<void>;
 }
 
@@ -130,12 +130,20 @@ export async function startWorkloadApi(
     logger,
     onIssued: options.onSvidIssued && (() => options.onSvidIssued!()),
   });
-  const jwt = await JwtSvidAuthority.create({
-    trustDomain: options.trustDomain,
-    keys: options.store ? await loadOrCreateJwtKey(options.store) : undefined,
-    ttlMs: config.jwtSvidTtl,
-    clock,
-  });
+  // The first SVIDs are issued while the JWT key loads and the socket opens.
+  x509.start();
+  let jwt: JwtSvidAuthority;
+  try {
+    jwt = await JwtSvidAuthority.create({
+      trustDomain: options.trustDomain,
+      keys: options.store ? await loadOrCreateJwtKey(options.store) : undefined,
+      ttlMs: config.jwtSvidTtl,
+      clock,
+    });
+  } catch (err) {
+    await x509.stop();
+    throw err;
+  }
   const kinds = () =>
     new Set(
       entries.list().flatMap((e) =>
@@ -144,7 +152,6 @@ export async function startWorkloadApi(
     );
   const attestor = new UnixAttestor({ wantedKinds: kinds });
   const service = new WorkloadService({ entries, x509, jwt });
-  x509.start();
   const server = await serveWorkloadApi({
     socketPath: config.socketPath,
     socketMode: config.socketMode,
@@ -173,6 +180,7 @@ export async function startWorkloadApi(
     })
   );
   sinks.forEach((s) => s.start());
+  let closing: Promise<void> | undefined;
   return {
     address: server.address,
     entries,
@@ -188,10 +196,12 @@ export async function startWorkloadApi(
       connections: server.connections,
       streams: server.streams,
     }),
-    async close() {
-      await Promise.all(sinks.map((s) => s.stop()));
-      await server.close();
-      await x509.stop();
+    close() {
+      return closing ??= (async () => {
+        await Promise.all(sinks.map((s) => s.stop()));
+        await server.close();
+        await x509.stop();
+      })();
     },
   };
 }

@@ -2,25 +2,18 @@
  * The Workload API gRPC server on a Unix socket.
  *
  * **Which connection did a call come on?** Sockets are accepted by our own
- * `node:net` server: its `SO_PEERCRED` (and the caller's start time) are
- * read at once, the socket is given a unique synthetic `remoteAddress`
- * (`uds-peer:<n>`), recorded in a map, and handed to grpc-js through
- * `createConnectionInjector().injectConnection`. grpc-js reports a call's
- * peer as its connection's `remoteAddress` through the public
- * `call.getPeer()`, so each call maps to exactly the credentials of the
- * connection it arrived on — even with many callers at once — without
- * touching grpc-js internals. A call whose peer is not in the map (which
- * would mean that mechanism broke) is refused with UNAVAILABLE, never
- * served with someone else's identity. The entry is dropped when the
- * socket closes.
+ * `node:net` server and each one is served by its own HTTP/2 connection
+ * object (`./h2/`): its `SO_PEERCRED` (and the caller's start time) are
+ * read at accept, and every call on that connection is attested with
+ * exactly those credentials — there is no lookup that could hand a call
+ * someone else's identity. A connection whose credentials could not be
+ * read answers every call with UNAVAILABLE.
  *
  * Every call must carry `workload.spiffe.io: true` (else INVALID_ARGUMENT).
  * Streams send the full state at once and again whenever it changes for
  * that caller (rotation, bundle, entries).
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import * as net from "node:net";
 import { prepareSocketPath } from "../net/unix_socket.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
@@ -35,20 +28,43 @@ import {
   type WorkloadService,
   type WorkloadStatus,
 } from "./service.ts";
+import {
+  type JwtSvidRequest,
+  type ValidateJwtSvidRequest,
+  WORKLOAD_API_METHODS,
+  type WorkloadMethodName,
+} from "./codec.ts";
+import {
+  type GrpcCall,
+  type GrpcMethod,
+  GrpcStatus,
+  H2ServerConnection,
+  serveGrpcStream,
+} from "./h2/mod.ts";
 
-/** Path of the `.proto` (read at start; include it when compiling). */
+/**
+ * Path of the Workload API's `.proto`: the specification `codec.ts` is
+ * written from and tested against, and what clients (tests, demo, benches)
+ * load. The server itself does not read it.
+ */
 export const PROTO_PATH = `${import.meta.dirname}/proto/workload.proto`;
 
 /** Metadata key every request must carry with value `true`. */
 export const SECURITY_HEADER = "workload.spiffe.io";
 
-const STATUS: Record<WorkloadStatus, grpc.status> = {
-  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
-  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
-  UNAVAILABLE: grpc.status.UNAVAILABLE,
-  UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
-  INTERNAL: grpc.status.INTERNAL,
+const STATUS: Record<WorkloadStatus, number> = {
+  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
+  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  UNIMPLEMENTED: GrpcStatus.UNIMPLEMENTED,
+  INTERNAL: GrpcStatus.INTERNAL,
 };
+
+/**
+ * How long {@link WorkloadServer.close} lets ended calls flush and clients
+ * hang up after GOAWAY before it cuts the remaining connections.
+ */
+const CLOSE_GRACE_MS = 500;
 
 /** Options of {@link serveWorkloadApi}. */
 export interface WorkloadServerOptions {
@@ -74,7 +90,7 @@ export interface WorkloadServerOptions {
    * the client cancelled or whose connection closed. Must not throw.
    * @default no-op
    */
-  onCallEnd?: (method: string, code: grpc.status) => void;
+  onCallEnd?: (method: string, code: number) => void;
 }
 
 /** A running Workload API server. */
@@ -85,24 +101,15 @@ export interface WorkloadServer {
   readonly connections: number;
   /** Open streams. */
   readonly streams: number;
-  /** Stop accepting, end all calls, remove the socket file. */
+  /**
+   * Stop accepting, end all calls (streams end with OK), send GOAWAY and
+   * let clients hang up for up to half a second, cut the connections
+   * still open, remove the socket file. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 type Peer = { ok: AttestedPeer } | { error: string };
-
-let packageDefinition: protoLoader.PackageDefinition | undefined;
-
-function definition(): protoLoader.PackageDefinition {
-  packageDefinition ??= protoLoader.loadSync(PROTO_PATH, {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  return packageDefinition;
-}
 
 /** Start serving on `socketPath`. */
 export async function serveWorkloadApi(
@@ -111,32 +118,22 @@ export async function serveWorkloadApi(
   const logger = options.logger ?? nullLogger;
   const { service, attestor } = options;
   const ended = options.onCallEnd ?? (() => {});
-  const peers = new Map<string, Peer>();
-  let nextId = 0;
   let streams = 0;
   const sockets = new Set<net.Socket>();
+  const connections = new Set<H2ServerConnection>();
   const streamEnds = new Set<() => void>();
-
-  // deno-lint-ignore no-explicit-any
-  const proto = grpc.loadPackageDefinition(definition()) as any;
-  const server = new grpc.Server();
+  /** Set while closing: called when the last connection has closed. */
+  let allClosed = () => {};
 
   /** Check the header and attest; returns the caller's selectors. */
   async function admit(
-    call: { metadata: grpc.Metadata; getPeer(): string },
+    call: GrpcCall<unknown, unknown>,
+    peer: Peer,
   ): Promise<Set<string>> {
-    const header = call.metadata.get(SECURITY_HEADER);
-    if (!header.some((v: grpc.MetadataValue) => String(v) === "true")) {
+    if (!call.metadata(SECURITY_HEADER).includes("true")) {
       throw new WorkloadApiError(
         "INVALID_ARGUMENT",
         "security header missing from request",
-      );
-    }
-    const peer = peers.get(call.getPeer());
-    if (!peer) {
-      throw new WorkloadApiError(
-        "UNAVAILABLE",
-        "could not verify existence of the original caller",
       );
     }
     if ("error" in peer) throw new WorkloadApiError("UNAVAILABLE", peer.error);
@@ -152,36 +149,32 @@ export async function serveWorkloadApi(
     }
   }
 
-  function toStatus(err: unknown): grpc.ServiceError {
+  /** The status and client-safe message for `err`. */
+  function toStatus(err: unknown): { code: number; message: string } {
     if (err instanceof WorkloadApiError) {
-      return Object.assign(new Error(err.message), {
-        code: STATUS[err.status],
-        details: err.message,
-        metadata: new grpc.Metadata(),
-      });
+      return { code: STATUS[err.status], message: err.message };
     }
     logger.error("workload API call failed", { error: String(err) });
-    return Object.assign(new Error("internal error"), {
-      code: grpc.status.INTERNAL,
-      details: "internal error",
-      metadata: new grpc.Metadata(),
-    });
+    return { code: GrpcStatus.INTERNAL, message: "internal error" };
   }
 
-  function unary<Req, Res>(
+  type Handler = (call: GrpcCall<unknown, unknown>, peer: Peer) => void;
+
+  function unary<Req>(
     name: string,
-    run: (req: Req, selectors: () => Promise<Set<string>>) => Promise<Res>,
-  ): grpc.handleUnaryCall<Req, Res> {
-    return (call, cb) => {
-      run(call.request, () => admit(call)).then(
+    run: (req: Req, selectors: () => Promise<Set<string>>) => Promise<unknown>,
+  ): Handler {
+    return (call, peer) => {
+      run(call.request as Req, () => admit(call, peer)).then(
         (res) => {
-          cb(null, res);
-          ended(name, grpc.status.OK);
+          call.write(res);
+          call.end();
+          ended(name, GrpcStatus.OK);
         },
         (err) => {
           logger.debug(`${name} refused`, { error: String(err) });
           const status = toStatus(err);
-          cb(status);
+          call.fail(status.code, status.message);
           ended(name, status.code);
         },
       );
@@ -194,8 +187,8 @@ export async function serveWorkloadApi(
     build: (
       selectors: Set<string>,
     ) => Versioned<unknown> | Promise<Versioned<unknown>>,
-  ): grpc.handleServerStreamingCall<unknown, unknown> {
-    return (call) => {
+  ): Handler {
+    return (call, peer) => {
       let done = false;
       let last = "";
       let unsubscribe = () => {};
@@ -208,17 +201,17 @@ export async function serveWorkloadApi(
         unsubscribe();
         streamEnds.delete(end);
         if (gone) {
-          // the client cancelled or the stream closed: nothing to send
-          ended(name, grpc.status.CANCELLED);
+          // the client cancelled or the connection closed: nothing to send
+          ended(name, GrpcStatus.CANCELLED);
           return;
         }
         if (err) {
           const status = toStatus(err);
-          call.emit("error", status);
+          call.fail(status.code, status.message);
           ended(name, status.code);
         } else {
           call.end();
-          ended(name, grpc.status.OK);
+          ended(name, GrpcStatus.OK);
         }
       };
       const end = () => finish();
@@ -235,9 +228,8 @@ export async function serveWorkloadApi(
       };
       streams++;
       streamEnds.add(end);
-      call.on("cancelled", () => finish(undefined, true));
-      call.on("close", () => finish(undefined, true));
-      admit(call).then((s) => {
+      call.signal.addEventListener("abort", () => finish(undefined, true));
+      admit(call, peer).then((s) => {
         selectors = s;
         unsubscribe = options.onChange(() => {
           pending = pending.then(send);
@@ -250,52 +242,63 @@ export async function serveWorkloadApi(
     };
   }
 
-  server.addService(proto.SpiffeWorkloadAPI.service, {
+  const handlers: Record<WorkloadMethodName, Handler> = {
     FetchX509SVID: stream("FetchX509SVID", (s) => service.x509Svids(s)),
     FetchX509Bundles: stream("FetchX509Bundles", () => service.x509Bundles()),
     FetchJWTBundles: stream("FetchJWTBundles", () => service.jwtBundles()),
     FetchJWTSVID: unary(
       "FetchJWTSVID",
-      async (req: { audience: string[]; spiffe_id: string }, admitCall) => {
+      async (req: JwtSvidRequest, admitCall) => {
         const selectors = await admitCall();
-        return service.jwtSvids(
-          selectors,
-          req.audience ?? [],
-          req.spiffe_id ?? "",
-        );
+        return service.jwtSvids(selectors, req.audience, req.spiffe_id);
       },
     ),
     ValidateJWTSVID: unary(
       "ValidateJWTSVID",
-      async (req: { audience: string; svid: string }, admitCall) => {
+      async (req: ValidateJwtSvidRequest, admitCall) => {
         await admitCall();
-        return service.validateJwtSvid(req.audience ?? "", req.svid ?? "");
+        return service.validateJwtSvid(req.audience, req.svid);
       },
     ),
-  });
+  };
 
-  const injector = server.createConnectionInjector(
-    grpc.ServerCredentials.createInsecure(),
-  );
+  /** The method table of one connection: every call is attested as `peer`. */
+  function methodsFor(peer: Peer) {
+    // deno-lint-ignore no-explicit-any
+    const table = new Map<string, GrpcMethod<any, any>>();
+    for (const [name, codec] of Object.entries(WORKLOAD_API_METHODS)) {
+      const handle = handlers[name as WorkloadMethodName];
+      table.set(codec.path, { ...codec, handle: (call) => handle(call, peer) });
+    }
+    return table;
+  }
+
+  const onError = (err: unknown) =>
+    logger.error("workload API connection failed", { error: String(err) });
   const listener = net.createServer((socket) => {
-    const id = `uds-peer:${++nextId}`;
+    let peer: Peer;
     try {
       // deno-lint-ignore no-explicit-any
       const fd = (socket as any)._handle?.fd;
-      peers.set(id, { ok: capturePeer(fd) });
+      peer = { ok: capturePeer(fd) };
     } catch (err) {
-      peers.set(id, { error: "could not read the caller's credentials" });
+      peer = { error: "could not read the caller's credentials" };
       logger.warn("SO_PEERCRED failed", {
         error: String((err as Error).message),
       });
     }
-    Object.defineProperty(socket, "remoteAddress", { value: id });
+    const methods = methodsFor(peer);
     sockets.add(socket);
-    socket.once("close", () => {
-      peers.delete(id);
-      sockets.delete(socket);
+    const conn = new H2ServerConnection(socket, {
+      onStream: (s) => serveGrpcStream(s, methods, { onError }),
+      onClose: () => {
+        connections.delete(conn);
+        sockets.delete(socket);
+        if (sockets.size === 0) allClosed();
+      },
+      onError,
     });
-    injector.injectConnection(socket);
+    connections.add(conn);
   });
 
   await prepareSocketPath(options.socketPath, "workloadApi.socketPath");
@@ -306,25 +309,49 @@ export async function serveWorkloadApi(
       resolve();
     });
   });
+  // e.g. EMFILE on accept: reported, never an unhandled 'error' event
+  listener.on(
+    "error",
+    (err) => logger.error("workload API socket error", { error: String(err) }),
+  );
   await Deno.chmod(options.socketPath, options.socketMode ?? 0o666);
   const address = `unix://${options.socketPath}`;
   logger.info("workload API listening", { address });
+  let closing: Promise<void> | undefined;
 
   return {
     address,
     get connections() {
-      return sockets.size;
+      return connections.size;
     },
     get streams() {
       return streams;
     },
-    async close() {
-      for (const end of [...streamEnds]) end();
-      await new Promise<void>((r) => listener.close(() => r()));
-      injector.destroy();
-      server.forceShutdown();
-      for (const s of sockets) s.destroy();
-      await Deno.remove(options.socketPath).catch(() => {});
+    close() {
+      return closing ??= shutdown();
     },
   };
+
+  /** See {@link WorkloadServer.close}. */
+  async function shutdown(): Promise<void> {
+    // `listener.close`'s callback fires only once every connection has
+    // ended, and a workload's gRPC channel stays connected for as long as
+    // the workload runs: stop accepting, end the calls, GOAWAY, give the
+    // clients a moment to hang up, cut the rest, then wait for the listener.
+    const closed = new Promise<void>((r) => listener.close(() => r()));
+    for (const end of [...streamEnds]) end();
+    for (const c of connections) c.goaway();
+    if (sockets.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((r) => {
+        allClosed = r;
+        timer = setTimeout(r, CLOSE_GRACE_MS);
+      });
+      clearTimeout(timer);
+    }
+    for (const c of connections) c.destroy();
+    for (const s of sockets) s.destroy();
+    await closed;
+    await Deno.remove(options.socketPath).catch(() => {});
+  }
 }

@@ -7,6 +7,8 @@
 //   node _client.cjs PROTO SOCKET jwt AUD [SPIFFE_ID]   # FetchJWTSVID
 //   node _client.cjs PROTO SOCKET jwtbundles            # FetchJWTBundles (1 message)
 //   node _client.cjs PROTO SOCKET validate AUD TOKEN    # ValidateJWTSVID
+//   node _client.cjs PROTO SOCKET hold                  # FetchX509SVID, then keep the
+//                                                       # channel open until killed
 "use strict";
 const grpc = require("@grpc/grpc-js");
 const loader = require("@grpc/proto-loader");
@@ -90,6 +92,16 @@ switch (cmd) {
       (err, res) => (err ? fail(err) : (out(res), process.exit(0))),
     );
     break;
+  case "hold": {
+    // Like a long-running workload: the channel (and its connection) stays
+    // open after the stream ends, until the process is killed.
+    const call = client.FetchX509SVID({}, md);
+    call.on("data", (m) => out({ spiffe_id: m.svids[0].spiffe_id }));
+    call.on("status", (s) => out({ status: s.code }));
+    call.on("error", () => {}); // reported through "status"
+    setInterval(() => {}, 60_000);
+    break;
+  }
   default:
     console.error("unknown command " + cmd);
     process.exit(2);

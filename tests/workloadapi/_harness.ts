@@ -140,6 +140,48 @@ export async function runNodeClient(
   return text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
 
+/** A Node.js client process left running; JSON lines as they arrive. */
+export interface HeldClient extends AsyncDisposable {
+  /** The next JSON line (rejects if the client ends first). */
+  next(): Promise<Record<string, unknown>>;
+}
+
+/** Start the Node.js client with `args` (e.g. `["hold"]`) without waiting for it. */
+export async function spawnNodeClient(
+  socket: string,
+  args: string[],
+): Promise<HeldClient> {
+  const nm = await nodeClientDeps();
+  const child = new Deno.Command("node", {
+    args: [CLIENT, PROTO, socket, ...args],
+    env: { NODE_PATH: nm },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  return {
+    async next() {
+      while (!buf.includes("\n")) {
+        const r = await lines.read();
+        if (r.done) throw new Error("the node client ended");
+        buf += r.value;
+      }
+      const i = buf.indexOf("\n");
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      return JSON.parse(line);
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await lines.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
 /** Write files and run a command; returns {code, stdout, stderr}. */
 export async function run(
   cmd: string[],

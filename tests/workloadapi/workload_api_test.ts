@@ -10,6 +10,7 @@ import * as jose from "npm:jose@6.2.17";
 import {
   deepStrictEqual as assertEquals,
   ok as assert,
+  rejects as assertRejects,
 } from "node:assert/strict";
 import { fromBase64 } from "../../src/bytes.ts";
 import {
@@ -18,7 +19,13 @@ import {
   parseCertificateChainDer,
   verifySvidChain,
 } from "../../src/pki/mod.ts";
-import { run, runNodeClient, startTestApi, TD } from "./_harness.ts";
+import {
+  run,
+  runNodeClient,
+  spawnNodeClient,
+  startTestApi,
+  TD,
+} from "./_harness.ts";
 
 const INVALID_ARGUMENT = 3;
 const PERMISSION_DENIED = 7;
@@ -287,4 +294,29 @@ Deno.test("FetchX509Bundles streams the trust domain's roots keyed by trust doma
   assertEquals(Object.keys(b), [`spiffe://${TD}`]);
   const roots = parseCertificateChainDer(fromBase64(b[`spiffe://${TD}`]));
   assertEquals(roots.map((r) => r.serialHex), [t.ca.root.cert.serialHex]);
+});
+
+Deno.test("closing the API ends a held stream with OK and returns although the client keeps its channel open", async () => {
+  const t = await startTestApi([{
+    spiffeId: `spiffe://${TD}/held`,
+    selectors: [`unix:uid:${Deno.uid()}`],
+  }]);
+  try {
+    await using client = await spawnNodeClient(t.socket, ["hold"]);
+    assertEquals(await client.next(), { spiffe_id: `spiffe://${TD}/held` });
+    // a grpc-js channel stays connected after its stream ends; closing
+    // used to wait for that connection forever
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closed = await Promise.race([
+      t.api.close().then(() => "closed"),
+      new Promise((r) => timer = setTimeout(() => r("hung"), 20_000)),
+    ]);
+    clearTimeout(timer);
+    assertEquals(closed, "closed");
+    assertEquals(await client.next(), { status: 0 });
+    await assertRejects(() => Deno.stat(t.socket), Deno.errors.NotFound);
+    assertEquals(t.api.server.connections, 0);
+  } finally {
+    await t[Symbol.asyncDispose]();
+  }
 });
