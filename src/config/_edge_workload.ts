@@ -33,7 +33,8 @@ const entry = s.object({
   }),
   hint: s.string({ doc: "Hint returned with the SVID.", optional: true }),
   dnsNames: s.list(dnsNameField, {
-    doc: "DNS names added to the X.509-SVID (after the SPIFFE ID).",
+    doc:
+      "DNS names added to the X.509-SVID (after the SPIFFE ID). They must be under the hub's enroll.intermediateDnsDomains, or verifiers refuse the SVID (the node intermediate's name constraint).",
     optional: true,
   }),
 }, { doc: "Registration entry." });

@@ -98,6 +98,11 @@ const enroll = s.object({
     default: "7d",
     min: "1h",
   }),
+  intermediateDnsDomains: s.list(dnsName, {
+    doc:
+      "DNS subtrees node intermediates may put in workload SVIDs (name constraint). Empty: none — node intermediates can then sign no DNS name and no IP address, so a stolen device cannot mint a certificate for the hub or any other host.",
+    default: [],
+  }),
   rateLimit: s.object({
     perSourcePerMinute: s.int({
       doc:

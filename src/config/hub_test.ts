@@ -30,6 +30,7 @@ Deno.test("an empty hub config gets every documented default", () => {
     nodeCertTtl: 86_400_000,
     renewGrace: 0,
     intermediateTtl: 7 * 86_400_000,
+    intermediateDnsDomains: [],
     rateLimit: { perSourcePerMinute: 600, perNodePerMinute: 30 },
   });
   assert.equal(c.tokens.defaultTtl, 86_400_000);

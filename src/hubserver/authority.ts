@@ -61,6 +61,8 @@ export interface AuthorityPolicy {
   /** How long after expiry a node may still renew (0 = never). */
   renewGraceMs: number;
   intermediateTtlMs: number;
+  /** DNS subtrees node intermediates may sign (empty: none). */
+  intermediateDnsDomains?: readonly string[];
   defaultTokenTtlMs: number;
 }
 
@@ -198,7 +200,8 @@ export class Authority {
         ctx,
       });
       const csr = await this.#csr(req.csrDer);
-      const { trustDomain, intermediateTtlMs } = this.#o.policy;
+      const { trustDomain, intermediateTtlMs, intermediateDnsDomains } =
+        this.#o.policy;
       return await this.#withNode(node, async () => {
         const cert = await issueCertificate({
           issuer: this.#o.ca.issuer,
@@ -209,6 +212,14 @@ export class Authority {
           pathLength: 0,
           keyUsages: ["keyCertSign"],
           permittedUriDomains: [trustDomain],
+          // Without DNS/IP subtrees the node CA could sign any host name or
+          // address (RFC 5280 leaves unconstrained types open): permit only
+          // the configured DNS subtrees, or the reserved ".invalid", and no
+          // IP address.
+          permittedDnsDomains: intermediateDnsDomains?.length
+            ? intermediateDnsDomains
+            : ["invalid"],
+          permittedIpRanges: ["0.0.0.0/32", "::/128"],
           ttlMs: intermediateTtlMs,
           clock: this.#clock,
           random: this.#random,

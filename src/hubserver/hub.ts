@@ -162,6 +162,7 @@ export async function startHubServer(
         nodeCertTtlMs: enroll.nodeCertTtl,
         renewGraceMs: enroll.renewGrace,
         intermediateTtlMs: enroll.intermediateTtl,
+        intermediateDnsDomains: enroll.intermediateDnsDomains,
         defaultTokenTtlMs: config.tokens.defaultTtl,
       },
     });

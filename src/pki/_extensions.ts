@@ -315,6 +315,8 @@ export interface NameConstraintsInput {
   permittedUriDomains?: readonly string[];
   /** DNS name constraints. */
   permittedDnsDomains?: readonly string[];
+  /** IP ranges in CIDR form, e.g. `10.0.0.0/8`, `::/128`. */
+  permittedIpRanges?: readonly string[];
 }
 
 /**
@@ -337,11 +339,37 @@ export function buildNameConstraints(
   for (const dns of input.permittedDnsDomains ?? []) {
     subtrees.push(seq(ia5String(dns, ctx(2, false))));
   }
+  for (const range of input.permittedIpRanges ?? []) {
+    subtrees.push(seq(tlv(ctx(7, false), ipRangeBytes(range))));
+  }
   if (subtrees.length === 0) {
     throw new TypeError("Name constraints need at least one permitted name");
   }
   const value = seq(tlv(ctx(0, true), ...subtrees));
   return { oid: OID.nameConstraints, critical: true, value };
+}
+
+/** `addr/prefix` → address bytes followed by mask bytes (RFC 5280 §4.2.1.10). */
+function ipRangeBytes(cidr: string): Uint8Array {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
+  if (!m) {
+    throw new TypeError(
+      `Expected an IP range like "10.0.0.0/8", got "${cidr}"`,
+    );
+  }
+  const addr = ipBytes(m[1]);
+  const prefix = Number(m[2]);
+  if (prefix > addr.length * 8) {
+    throw new TypeError(`IP range "${cidr}": prefix longer than the address`);
+  }
+  const out = new Uint8Array(addr.length * 2);
+  for (let i = 0; i < addr.length; i++) {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    const mask = bits === 0 ? 0 : (0xff << (8 - bits)) & 0xff;
+    out[i] = addr[i] & mask;
+    out[addr.length + i] = mask;
+  }
+  return out;
 }
 
 function constraintName(n: GeneralName): ConstraintName {

@@ -27,6 +27,8 @@ export interface ProfileInput {
   keyUsages?: readonly KeyUsageName[];
   pathLength?: number;
   permittedUriDomains?: readonly string[];
+  permittedDnsDomains?: readonly string[];
+  permittedIpRanges?: readonly string[];
 }
 
 const LEAF_ALLOWED_KU: readonly KeyUsageName[] = [
@@ -55,9 +57,9 @@ export function profileExtensions(input: ProfileInput): DerExtension[] {
     if (input.pathLength !== undefined) {
       throw new TypeError('pathLength applies only to the "ca" profile');
     }
-    if (input.permittedUriDomains?.length) {
+    if (hasNameConstraints(input)) {
       throw new TypeError(
-        'permittedUriDomains applies only to the "ca" profile',
+        'name constraints (permitted*) apply only to the "ca" profile',
       );
     }
     if (input.uris.length > 1) {
@@ -114,10 +116,15 @@ export function profileExtensions(input: ProfileInput): DerExtension[] {
     ipAddresses: [...input.ipAddresses],
   }, input.subjectIsEmpty);
   if (san) exts.push(san);
-  if (input.permittedUriDomains?.length) {
-    exts.push(
-      buildNameConstraints({ permittedUriDomains: input.permittedUriDomains }),
-    );
+  if (hasNameConstraints(input)) {
+    exts.push(buildNameConstraints(input));
   }
   return exts;
+}
+
+function hasNameConstraints(input: ProfileInput): boolean {
+  return Boolean(
+    input.permittedUriDomains?.length || input.permittedDnsDomains?.length ||
+      input.permittedIpRanges?.length,
+  );
 }

@@ -91,6 +91,13 @@ export interface IssueCertificateOptions {
   pathLength?: number;
   /** CA only: permitted URI hosts (name constraint), e.g. the trust domain. */
   permittedUriDomains?: readonly string[];
+  /**
+   * CA only: permitted DNS subtrees. With any, DNS names outside them are
+   * refused by verifiers; `["invalid"]` (RFC 6761) permits none in practice.
+   */
+  permittedDnsDomains?: readonly string[];
+  /** CA only: permitted IP ranges (CIDR); `["0.0.0.0/32", "::/128"]` ≈ none. */
+  permittedIpRanges?: readonly string[];
   /** @default systemClock */
   clock?: Clock;
   /** Source of the serial number. @default secureRandom */
@@ -221,6 +228,8 @@ export async function issueCertificate(
     keyUsages: options.keyUsages,
     pathLength: options.pathLength,
     permittedUriDomains: options.permittedUriDomains,
+    permittedDnsDomains: options.permittedDnsDomains,
+    permittedIpRanges: options.permittedIpRanges,
   });
   extensions.push(buildSubjectKeyId(ski), buildAuthorityKeyId(authorityKeyId));
 
