@@ -50,15 +50,17 @@ async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
 
 const dir = await Deno.makeTempDir({ prefix: "edge-runtime-demo-" });
 const procs: Proc[] = [];
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  await Promise.all(procs.map((p) => p.stop().catch(() => 0)));
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+let cleaning: Promise<void> | undefined;
+/** Stop every process and remove the demo dir; every caller awaits the same run. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.all(procs.map((p) => p.stop().catch(() => 0)));
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  })();
+  return cleaning;
 }
 const onSignal = async () => {
-  console.log("\nstopping — removing the demo directory");
+  if (!cleaning) console.log("\nstopping — removing the demo directory");
   await cleanup();
   Deno.exit(keepRunning ? 0 : 130);
 };
