@@ -53,6 +53,11 @@ export interface H2ConnectionOptions {
   maxConcurrentStreams?: number;
   /** Largest request header list (HPACK-decoded size). @default 65536 */
   maxHeaderListSize?: number;
+  /**
+   * After a protocol error the socket is half-closed; a peer that does not
+   * close its side within this time is cut off. @default 1000
+   */
+  failedCloseMs?: number;
 }
 
 /** A connection-level protocol error: GOAWAY with `code`, then close. */
@@ -97,6 +102,7 @@ export class H2ServerConnection implements StreamOwner {
     this.#o = {
       maxConcurrentStreams: 1000,
       maxHeaderListSize: 65_536,
+      failedCloseMs: 1000,
       ...options,
     };
     socket.on("data", (chunk) => this.#receive(chunk));
@@ -567,6 +573,10 @@ export class H2ServerConnection implements StreamOwner {
     this.#send(frame(FrameType.GOAWAY, 0, 0, u32s(this.#lastStreamId, code)));
     this.#flush();
     this.#socket.end();
+    // A misbehaving peer must not keep the descriptor open by never closing.
+    const socket = this.#socket;
+    const cut = setTimeout(() => socket.destroy(), this.#o.failedCloseMs);
+    socket.on("close", () => clearTimeout(cut));
     this.#lost();
   }
 
