@@ -153,6 +153,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
           hubUrl: config.hub.httpServer,
           nodeName: config.node.name,
           trustDomain: config.trustDomain,
+          ttlMs: config.workloadApi.intermediateTtl,
           node: () => nodeTls,
           holder: intermediates,
           store,

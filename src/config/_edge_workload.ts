@@ -64,7 +64,8 @@ export const workloadApi = s.object({
     min: "1m",
   }),
   intermediateTtl: s.duration({
-    doc: "Requested node intermediate CA lifetime (the hub caps it).",
+    doc:
+      "Requested node intermediate CA lifetime, sent to the hub, which caps it at its enroll.intermediateTtl.",
     default: "7d",
     min: "1h",
   }),

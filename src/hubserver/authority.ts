@@ -95,6 +95,11 @@ export interface NodeCertificateRequest {
   clientChain?: readonly Uint8Array[];
   /** Remote address, for audit and rate limits. */
   source: string;
+  /**
+   * Node intermediates only: `RequestedTtl` header, raw (seconds). The hub
+   * issues min(requested, enroll.intermediateTtl).
+   */
+  requestedTtl?: string | null;
 }
 
 /** An issued certificate. */
@@ -116,6 +121,22 @@ type Ctx = Omit<AuditEvent, "action" | "outcome">;
 
 /** Keep issued-cert entries this long after expiry (then they need no CRL entry). */
 const KEEP_EXPIRED_MS = 86_400_000;
+
+/** A node's requested intermediate lifetime (seconds, text), capped. */
+function intermediateTtl(
+  requested: string | null | undefined,
+  capMs: number,
+): number {
+  if (requested === undefined || requested === null) return capMs;
+  if (!/^[1-9][0-9]{0,9}$/.test(requested.trim())) {
+    throw bad(
+      `RequestedTtl header: expected a whole number of seconds, got "${
+        requested.slice(0, 32)
+      }"`,
+    );
+  }
+  return Math.min(Number(requested.trim()) * 1000, capMs);
+}
 
 function bad(message: string): EdgeError {
   return new EdgeError("HUB_BAD_REQUEST", message);
@@ -199,9 +220,12 @@ export class Authority {
         node,
         ctx,
       });
+      const ttlMs = intermediateTtl(
+        req.requestedTtl,
+        this.#o.policy.intermediateTtlMs,
+      );
       const csr = await this.#csr(req.csrDer);
-      const { trustDomain, intermediateTtlMs, intermediateDnsDomains } =
-        this.#o.policy;
+      const { trustDomain, intermediateDnsDomains } = this.#o.policy;
       return await this.#withNode(node, async () => {
         const cert = await issueCertificate({
           issuer: this.#o.ca.issuer,
@@ -220,7 +244,7 @@ export class Authority {
             ? intermediateDnsDomains
             : ["invalid"],
           permittedIpRanges: ["0.0.0.0/32", "::/128"],
-          ttlMs: intermediateTtlMs,
+          ttlMs,
           clock: this.#clock,
           random: this.#random,
         });

@@ -160,6 +160,7 @@ export function createEnrollmentApp(
     try {
       const { chainDer } = await authority.signNodeIntermediate({
         nodeName: c.req.header("NodeName"),
+        requestedTtl: c.req.header("RequestedTtl"),
         csrDer: c.env?.body ?? new Uint8Array(await c.req.arrayBuffer()),
         clientChain: c.env?.peerChain ?? [],
         source: c.env?.remoteAddress ?? "unknown",

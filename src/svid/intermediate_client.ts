@@ -52,6 +52,12 @@ export interface RequestIntermediateOptions {
   nodeName: string;
   trustDomain: string;
   node: NodeTlsCredentials;
+  /**
+   * Requested lifetime (`workloadApi.intermediateTtl`), sent as the
+   * `RequestedTtl` header in seconds; the hub caps it at its own limit.
+   * @default the hub's limit
+   */
+  ttlMs?: number;
   /** @default 30_000 */
   timeoutMs?: number;
   /** @default systemClock */
@@ -128,6 +134,9 @@ async function post(
     headers: {
       "Content-Type": "application/pkcs10",
       NodeName: o.nodeName,
+      ...(o.ttlMs === undefined
+        ? {}
+        : { RequestedTtl: String(Math.max(1, Math.floor(o.ttlMs / 1000))) }),
     },
     body,
     ca: o.node.bundlePem,

@@ -19,9 +19,10 @@ import {
   issueCertificate,
   verifyChain,
 } from "../../src/pki/mod.ts";
+import { bodyText, httpsRequest } from "../../src/net/https_client.ts";
 import { startTestHub, type TestHub } from "./_hub.ts";
 
-async function nodeIntermediate(t: TestHub) {
+async function nodeIntermediate(t: TestHub, ttlMs?: number) {
   const node = "node-a";
   const { token } = await t.hub.authority.createToken({ node });
   const up = createHubUpstream({ server: t.hub.enrollUrl, nodeName: node });
@@ -29,17 +30,19 @@ async function nodeIntermediate(t: TestHub) {
     keys: await generateKeyPair(true),
     token: await parseJoinToken(token),
   });
+  const creds = {
+    certChainPem: encodeCertificateChainPem(id.chain),
+    keyPem: await encodePrivateKeyPkcs8Pem(id.keys.privateKey),
+    bundlePem: encodeCertificateChainPem(id.caBundle),
+  };
   const ca = await requestNodeIntermediate({
     hubUrl: t.hub.enrollUrl,
     nodeName: node,
     trustDomain: "example.org",
-    node: {
-      certChainPem: encodeCertificateChainPem(id.chain),
-      keyPem: await encodePrivateKeyPkcs8Pem(id.keys.privateKey),
-      bundlePem: encodeCertificateChainPem(id.caBundle),
-    },
+    node: creds,
+    ttlMs,
   });
-  return { ca, root: id.caBundle[0] };
+  return { ca, root: id.caBundle[0], creds };
 }
 
 type NodeCa = Awaited<ReturnType<typeof nodeIntermediate>>;
@@ -114,4 +117,36 @@ Deno.test("enroll.intermediateDnsDomains lets node intermediates sign names unde
   const v = await verdict(t, n, await leaf(n, { dnsNames: ["localhost"] }));
   assertMatch(v.openssl, /subtree violation|name constraint/i);
   assertMatch(v.ours, /name constraint|not permitted|excluded/i);
+});
+
+Deno.test("a node's requested intermediate lifetime is honoured up to the hub's enroll.intermediateTtl; a malformed one is refused", async () => {
+  await using t = await startTestHub("enroll:\n  intermediateTtl: 2d\n");
+  const lifetime = (n: NodeCa) =>
+    n.ca.cert.notAfter.getTime() - n.ca.cert.notBefore.getTime();
+  const HOUR = 3_600_000;
+  // NotBefore is backdated 10 s for clock skew.
+  const short = await nodeIntermediate(t, 3 * HOUR);
+  assertEquals(Math.round(lifetime(short) / 60_000), 3 * 60);
+  const long = await nodeIntermediate(t, 30 * 24 * HOUR);
+  assertEquals(Math.round(lifetime(long) / 60_000), 48 * 60);
+
+  const res = await httpsRequest({
+    url: new URL("/node-ca.crt", t.hub.enrollUrl).href,
+    method: "POST",
+    headers: {
+      "Content-Type": "application/pkcs10",
+      NodeName: "node-a",
+      RequestedTtl: "7d",
+    },
+    body: new Uint8Array([0x30, 0x00]),
+    ca: short.creds.bundlePem,
+    cert: short.creds.certChainPem,
+    key: short.creds.keyPem,
+    what: "hub",
+  });
+  assertEquals(res.status, 400);
+  assertMatch(
+    bodyText(res),
+    /RequestedTtl header: expected a whole number of seconds/,
+  );
 });
