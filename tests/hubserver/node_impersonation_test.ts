@@ -6,8 +6,6 @@
  */
 import { assertMatch, assertRejects } from "../_fixtures/assert.ts";
 import { createHubUpstream } from "../../src/identity/upstream/hub.ts";
-import { parseJoinToken } from "../../src/identity/token.ts";
-import { requestNodeIntermediate } from "../../src/svid/intermediate_client.ts";
 import {
   encodeCertificateChainPem,
   encodePrivateKeyPkcs8Pem,
@@ -15,30 +13,14 @@ import {
   issueCertificate,
 } from "../../src/pki/mod.ts";
 import { startTestHub } from "./_hub.ts";
+import { enrollNode, nodeIntermediateFor } from "./_node.ts";
 
 Deno.test("a certificate for node B signed by node A's intermediate is refused everywhere", async () => {
   await using t = await startTestHub();
   const hub = t.hub;
-  const enroll = async (node: string) => {
-    const { token } = await hub.authority.createToken({ node });
-    const up = createHubUpstream({ server: hub.enrollUrl, nodeName: node });
-    return await up.enroll({
-      keys: await generateKeyPair(true),
-      token: await parseJoinToken(token),
-    });
-  };
-  const a = await enroll("node-a");
-  await enroll("node-b");
-  const nodeCa = await requestNodeIntermediate({
-    hubUrl: hub.enrollUrl,
-    nodeName: "node-a",
-    trustDomain: "example.org",
-    node: {
-      certChainPem: encodeCertificateChainPem(a.chain),
-      keyPem: await encodePrivateKeyPkcs8Pem(a.keys.privateKey),
-      bundlePem: encodeCertificateChainPem(a.caBundle),
-    },
-  });
+  const { identity: a, creds: credsA } = await enrollNode(t, "node-a");
+  await enrollNode(t, "node-b");
+  const nodeCa = await nodeIntermediateFor(t, "node-a", credsA);
   const forgedKeys = await generateKeyPair(true);
   const forged = await issueCertificate({
     issuer: { cert: nodeCa.cert, keys: nodeCa.keys },
@@ -72,15 +54,10 @@ Deno.test("a certificate for node B signed by node A's intermediate is refused e
   // A node intermediate for node-b.
   const forgedKeyPem = await encodePrivateKeyPkcs8Pem(forgedKeys.privateKey);
   await assertRejects(() =>
-    requestNodeIntermediate({
-      hubUrl: hub.enrollUrl,
-      nodeName: "node-b",
-      trustDomain: "example.org",
-      node: {
-        certChainPem: encodeCertificateChainPem(forgedChain),
-        keyPem: forgedKeyPem,
-        bundlePem: encodeCertificateChainPem(a.caBundle),
-      },
+    nodeIntermediateFor(t, "node-b", {
+      certChainPem: encodeCertificateChainPem(forgedChain),
+      keyPem: forgedKeyPem,
+      bundlePem: credsA.bundlePem,
     })
   );
 });

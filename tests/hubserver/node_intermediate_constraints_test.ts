@@ -7,42 +7,21 @@
  */
 import { assertEquals, assertMatch } from "../_fixtures/assert.ts";
 import { openssl, writeFiles } from "../pki_openssl/_openssl.ts";
-import { createHubUpstream } from "../../src/identity/upstream/hub.ts";
-import { parseJoinToken } from "../../src/identity/token.ts";
-import { requestNodeIntermediate } from "../../src/svid/intermediate_client.ts";
 import {
   type Certificate,
-  encodeCertificateChainPem,
   encodeCertificatePem,
-  encodePrivateKeyPkcs8Pem,
   generateKeyPair,
   issueCertificate,
   verifyChain,
 } from "../../src/pki/mod.ts";
 import { bodyText, httpsRequest } from "../../src/net/https_client.ts";
 import { startTestHub, type TestHub } from "./_hub.ts";
+import { enrollNode, nodeIntermediateFor } from "./_node.ts";
 
 async function nodeIntermediate(t: TestHub, ttlMs?: number) {
-  const node = "node-a";
-  const { token } = await t.hub.authority.createToken({ node });
-  const up = createHubUpstream({ server: t.hub.enrollUrl, nodeName: node });
-  const id = await up.enroll({
-    keys: await generateKeyPair(true),
-    token: await parseJoinToken(token),
-  });
-  const creds = {
-    certChainPem: encodeCertificateChainPem(id.chain),
-    keyPem: await encodePrivateKeyPkcs8Pem(id.keys.privateKey),
-    bundlePem: encodeCertificateChainPem(id.caBundle),
-  };
-  const ca = await requestNodeIntermediate({
-    hubUrl: t.hub.enrollUrl,
-    nodeName: node,
-    trustDomain: "example.org",
-    node: creds,
-    ttlMs,
-  });
-  return { ca, root: id.caBundle[0], creds };
+  const { identity, creds } = await enrollNode(t, "node-a");
+  const ca = await nodeIntermediateFor(t, "node-a", creds, ttlMs);
+  return { ca, root: identity.caBundle[0], creds };
 }
 
 type NodeCa = Awaited<ReturnType<typeof nodeIntermediate>>;
