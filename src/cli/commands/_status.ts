@@ -96,7 +96,8 @@ const PHASE_WORDS: Record<string, string> = {
   stopped: "stopped",
 };
 
-function relative(iso: string | undefined, now: number): string {
+/** `ISO (in 3d)` / `ISO (2h ago)`; also used by `hub status`. */
+export function when(iso: string | undefined, now: number): string {
   if (!iso) return "—";
   const ms = Date.parse(iso) - now;
   const abs = Math.abs(ms);
@@ -125,10 +126,10 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     ["SPIFFE ID", id.spiffeId ?? "—"],
     ["identity", PHASE_WORDS[id.phase] ?? id.phase],
     ["serial", id.serial ?? "—"],
-    ["not after", relative(id.notAfter, now)],
+    ["not after", when(id.notAfter, now)],
     [
       "next renewal",
-      r.running ? relative(id.nextRenewal, now) : "— (runtime not running)",
+      r.running ? when(id.nextRenewal, now) : "— (runtime not running)",
     ],
     [
       "last error",

@@ -11,6 +11,7 @@ import { fetchAdminStatus } from "../../admin/mod.ts";
 import { openStore } from "../../store/mod.ts";
 import type { HubConfig } from "../../config/mod.ts";
 import type { HubStatus } from "../../hubserver/hub_status.ts";
+import { when } from "./_status.ts";
 import { readHubCa } from "../../hubserver/ca.ts";
 import { StoreNodeRegistry } from "../../hubserver/registry.ts";
 import { hubConfigFromArgs } from "./_hub_admin.ts";
@@ -55,21 +56,6 @@ async function fromStateDir(config: HubConfig): Promise<HubStatusReport> {
       : {}),
     nodes,
   };
-}
-
-/** `ISO (in 3d)` / `ISO (2h ago)`. */
-export function when(iso: string | undefined, now: number): string {
-  if (!iso) return "—";
-  const ms = Date.parse(iso) - now;
-  const abs = Math.abs(ms);
-  const span = abs >= 86_400_000
-    ? `${Math.round(abs / 86_400_000)}d`
-    : abs >= 3_600_000
-    ? `${Math.round(abs / 3_600_000)}h`
-    : abs >= 60_000
-    ? `${Math.round(abs / 60_000)}m`
-    : `${Math.round(abs / 1000)}s`;
-  return `${iso} (${ms >= 0 ? "in " + span : span + " ago"})`;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
