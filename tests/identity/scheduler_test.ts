@@ -81,6 +81,7 @@ async function fakeUpstream(clock: FakeClock, ttlMs = 10 * DAY) {
 function memoryTokens(initial?: string) {
   let text = initial;
   let wake: (() => void) | undefined;
+  const used = { consumed: 0 };
   const source: TokenSource = {
     description: 'token file "/test/token"',
     canChange: true,
@@ -93,9 +94,9 @@ function memoryTokens(initial?: string) {
           once: true,
         });
       }),
-    consumed: () => Promise.resolve(),
+    consumed: () => (used.consumed++, Promise.resolve()),
   };
-  return { source, set: (t: string) => (text = t, wake?.()) };
+  return { source, used, set: (t: string) => (text = t, wake?.()) };
 }
 
 async function setup(
@@ -143,6 +144,8 @@ Deno.test("the first start enrolls with the token, stores the unit and publishes
     const ac = new AbortController();
     const id = await t.manager.start(ac.signal);
     assertEquals(t.up.calls.enroll, 1);
+    // The token source is told once (a token file is wiped when configured).
+    assertEquals(t.tokens.used.consumed, 1);
     assertEquals(t.published.length, 1);
     assertEquals(
       (await loadIdentity(t.store))!.leaf.serialHex,
