@@ -2,7 +2,7 @@
  * Compact JWS/JWT (RFC 7515/7519) with the two algorithms edge-runtime
  * uses: HS256 (hub join tokens) and ES256 (JWT-SVIDs). Verification and
  * HS256 use Web Crypto; ES256 signing goes through `src/pki`'s P-256 signer
- * (`@noble/curves` once warm, faster than Web Crypto here).
+ * (the system's libcrypto once warm, faster than Web Crypto here).
  *
  * Names state the risk: {@link verifyJwt} checks the signature and the time
  * claims; {@link decodeJwtInsecure} checks nothing.

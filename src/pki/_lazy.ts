@@ -3,9 +3,8 @@
  * `reflect-metadata`, the asn1 schemas and tsyringe) costs ~190 ms to
  * import, so nothing on the issue/parse/CSR/CRL path loads it. Only chain
  * verification and signature checks of algorithms Web Crypto handling here
- * does not cover pull it in, on first use. `@noble/curves` (~20 ms plus a
- * ~50 ms table, ~14 MiB) is loaded in the background once signatures come
- * in bulk (see `_p256_engine.ts`).
+ * does not cover pull it in, on first use. (The system's libcrypto is
+ * opened once signatures come in bulk, see `_p256_engine.ts`.)
  *
  * Every specifier below is a static string so `deno compile` still bundles
  * the modules (never compute these paths). Internal.
@@ -22,9 +21,4 @@ export function loadChainVerifier(): Promise<
   typeof import("./_chain_verify.ts")
 > {
   return import("./_chain_verify.ts");
-}
-
-/** The `@noble/curves` P-256 signer (`_p256.ts`); see `_p256_engine.ts`. */
-export function loadP256(): Promise<typeof import("./_p256.ts")> {
-  return import("./_p256.ts");
 }

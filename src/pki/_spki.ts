@@ -75,7 +75,7 @@ export function p256Spki(point: Uint8Array): Uint8Array {
 
 /**
  * A caller's P-256 SPKI checked (point on the curve) and in canonical form:
- * checked in place when already canonical (with `@noble/curves` once it is
+ * checked in place when already canonical (with libcrypto once it is
  * loaded), else through a Web Crypto import, which also re-encodes it (e.g.
  * a compressed point). Resolves `undefined` when it is not a P-256 key.
  */
@@ -84,7 +84,7 @@ export async function checkedP256Spki(
 ): Promise<Uint8Array | undefined> {
   const engine = loadedP256();
   if (engine && isCanonicalP256Spki(spki)) {
-    return engine.isP256Point(spki.subarray(P256_SPKI_PREFIX.length - 1))
+    return engine.isPoint(spki.subarray(P256_SPKI_PREFIX.length - 1))
       ? spki
       : undefined;
   }

@@ -68,7 +68,7 @@ Deno.test("CRL creation does not load @peculiar/x509 either and round-trips", as
   assert.equal(r.crlIssuer, "CN=Root");
 });
 
-Deno.test("@noble/curves loads only after a burst of signatures, in the background, then signs", async () => {
+Deno.test("libcrypto is opened only after a burst of signatures, then signs", async () => {
   const engine = new URL("./_p256_engine.ts", import.meta.url).href;
   const r = await probe(`
 const pki = await import(${JSON.stringify(MOD)});
@@ -88,7 +88,7 @@ const beforeBurst = engine.p256Requested();
 await sign(-1);
 const afterBurst = engine.p256Requested();
 await pki.warmUpP256Signer();
-// Warm: low-S signatures from the library differ from Web Crypto's high-S ones.
+// Warm: libcrypto's random-nonce, low-S signatures differ from Web Crypto's.
 let differs = 0;
 for (let i = 0; i < 32; i++) {
   if (hex(await sign(i)) !== hex(await webCrypto(new TextEncoder().encode("m" + i)))) differs++;
@@ -100,4 +100,38 @@ console.log(JSON.stringify({ afterImport, sameAsWebCrypto, beforeBurst, afterBur
   assert.equal(r.beforeBurst, false, "a few signatures load the signer");
   assert.equal(r.afterBurst, true);
   assert.ok(r.differs > 0, "signatures after warm-up are Web Crypto's");
+});
+
+Deno.test("without libcrypto (no FFI permission) keys and signatures stay on Web Crypto and verify", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      `
+const pki = await import(${JSON.stringify(MOD)});
+const engine = await pki.warmUpP256Signer();
+const key = await pki.P256PrivateKey.generate();
+const data = new TextEncoder().encode("tbs");
+const der = await key.sign(data);
+const pub = await crypto.subtle.importKey("spki", key.encodeSpkiDer(),
+  { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+const { ecdsaDerToRaw } = await import(${
+        JSON.stringify(new URL("./_ecdsa.ts", import.meta.url).href)
+      });
+const ok = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pub,
+  ecdsaDerToRaw(der), data);
+console.log(JSON.stringify({ engine, ok }));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", "--allow-read", "--config", CONFIG, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual(r, { engine: "webcrypto", ok: true });
+  } finally {
+    await Deno.remove(file);
+  }
 });

@@ -1,11 +1,12 @@
 /**
  * P-256 private keys held as their raw scalar ({@link P256PrivateKey}) and
  * the one signing entry point of `src/pki` ({@link signEcdsaP256}): ECDSA
- * P-256 / SHA-256 with `@noble/curves` (RFC 6979 nonces, low-S,
- * synchronous, faster than Deno's Web Crypto here) once it is loaded —
- * after a burst of signatures or {@link warmUpP256Signer} — and Web Crypto
- * before that (see `_p256_engine.ts`). Encodings (PKCS#8, SEC1, SPKI) come
- * from our own DER encoder, not from Web Crypto exports.
+ * P-256 / SHA-256 with the system's OpenSSL libcrypto (over FFI, low-S,
+ * synchronous, 15–20 times faster than Deno's Web Crypto here) once it is
+ * open — after a burst of keys and signatures or {@link warmUpP256Signer}
+ * — and Web Crypto before that or without it (see `_p256_engine.ts`).
+ * Key generation uses libcrypto too once it is open. Encodings (PKCS#8, SEC1, SPKI)
+ * come from our own DER encoder, not from Web Crypto exports.
  *
  * Web Crypto keys made or loaded by `src/pki` (`generateKeyPair`,
  * `parsePrivateKey…`, {@link P256PrivateKey.toCryptoKeyPair}) are mapped
@@ -27,7 +28,13 @@
 import { EdgeError } from "../errors.ts";
 import { bytesEqual, concat, fromBase64Url } from "../bytes.ts";
 import { ecdsaRawToDer } from "./_ecdsa.ts";
-import { signingP256, warmUpP256 } from "./_p256_engine.ts";
+import {
+  loadedP256,
+  type P256EngineName,
+  signingP256,
+  warmUpP256,
+} from "./_p256_engine.ts";
+import type { NativeSigner } from "./_openssl.ts";
 import { encodeSec1Der, readPrivateKeyDer, scalarToPkcs8 } from "./_sec1.ts";
 import { p256Spki, rememberSpki } from "./_spki.ts";
 import {
@@ -52,6 +59,8 @@ export type EcdsaSignatureFormat = "der" | "raw";
  * the only references to the scalars of non-extractable keys.
  */
 const registry = new WeakMap<CryptoKey, P256PrivateKey | null>();
+/** Frees the native copy of a key that was collected without `destroy()`. */
+const nativeKeys = new FinalizationRegistry<NativeSigner>((s) => s.free());
 /** `P256PrivateKey.#known`, for {@link signEcdsaP256} (set by the class). */
 let knownKey: (key: CryptoKey) => Promise<P256PrivateKey | undefined>;
 
@@ -73,6 +82,8 @@ export class P256PrivateKey {
   #spki: Uint8Array | undefined;
   /** Web Crypto keys of the same key, when known (fallback signer). */
   #pair: Partial<CryptoKeyPair> = {};
+  /** Its native copy, once it signed through libcrypto. */
+  #native: NativeSigner | undefined;
 
   private constructor(d: Uint8Array, point: Uint8Array) {
     this.#d = d;
@@ -80,11 +91,16 @@ export class P256PrivateKey {
   }
 
   /**
-   * Generate a key: Web Crypto's native key generation and one PKCS#8
-   * export (which carries the public point), cheaper here than deriving
-   * the point in JavaScript with `@noble/curves`.
+   * Generate a key: with libcrypto when it is open (a random scalar from
+   * the OS and one point multiplication), else Web Crypto's key
+   * generation and one PKCS#8 export (which carries the public point).
    */
   static async generate(): Promise<P256PrivateKey> {
+    const engine = loadedP256();
+    if (engine) {
+      const { d, point } = engine.generate();
+      return new P256PrivateKey(d, point);
+    }
     const pair = await crypto.subtle.generateKey(EC_P256, true, [
       "sign",
       "verify",
@@ -271,8 +287,13 @@ export class P256PrivateKey {
     const d = this.#scalar();
     const engine = signingP256();
     let raw: Uint8Array;
-    if (engine) raw = engine.p256SignRaw(d, data);
-    else {
+    if (engine) {
+      if (!this.#native) {
+        this.#native = engine.signer(d);
+        nativeKeys.register(this, this.#native, this);
+      }
+      raw = this.#native.sign(data);
+    } else {
       this.#pair.privateKey ??= (await this.toCryptoKeyPair(false)).privateKey;
       raw = new Uint8Array(
         await crypto.subtle.sign(
@@ -290,6 +311,11 @@ export class P256PrivateKey {
     this.#d.fill(0);
     this.#d = new Uint8Array(0);
     this.#pair = {};
+    if (this.#native) {
+      nativeKeys.unregister(this);
+      this.#native.free();
+      this.#native = undefined;
+    }
   }
 
   #scalar(): Uint8Array {
@@ -363,9 +389,10 @@ export async function signEcdsaP256(
 }
 
 /**
- * Load `@noble/curves` now rather than after a burst of signatures (~70 ms
- * and ~14 MiB once: module plus table). Resolves when signatures use it.
+ * Open libcrypto now rather than after a burst of signatures (~10 ms and a
+ * few MiB, once). Resolves to the implementation that signs from now on:
+ * "openssl", or "webcrypto" when the library (or `--allow-ffi`) is missing.
  */
-export async function warmUpP256Signer(): Promise<void> {
-  await warmUpP256();
+export function warmUpP256Signer(): Promise<P256EngineName> {
+  return Promise.resolve(warmUpP256());
 }
