@@ -3,9 +3,10 @@
 # its ordinary package client, into a cache directory (default
 # ${TMPDIR:-/tmp}/edge-runtime-interop). Quiet when already present.
 #
-#   scripts/interop-deps.sh node    # @grpc/grpc-js + @grpc/proto-loader (npm) for a Node.js client
-#   scripts/interop-deps.sh go      # go-spiffe harness (Go module proxy) + spiffe-helper (go install)
-#   scripts/interop-deps.sh all
+#   scripts/interop-deps.sh node        # @grpc/grpc-js + @grpc/proto-loader (npm) for a Node.js client
+#   scripts/interop-deps.sh go          # go-spiffe harness (Go module proxy) + spiffe-helper (go install) + ghostunnel
+#   scripts/interop-deps.sh ghostunnel  # ghostunnel only (Go module proxy, pinned by tests/interop/ghostunnel/go.sum)
+#   scripts/interop-deps.sh all         # everything above
 #
 # Prints the cache directory on stdout.
 set -euo pipefail
@@ -53,10 +54,29 @@ install_go() {
   chmod -R a+rX "$bin"
 }
 
+# ghostunnel is built from our module tests/interop/ghostunnel, which names
+# it with a `tool` directive: `go install …@version` needs the module's
+# version list, which the proxy here refuses. The committed go.sum pins every
+# dependency, so the build needs no checksum-database lookup (sum.golang.org
+# as reached here lacks go-landlock; its go.sum lines match ghostunnel
+# v1.8.4's own go.sum).
+install_ghostunnel() {
+  command -v go >/dev/null || { echo "interop-deps: go is required" >&2; exit 1; }
+  local bin="$cache/bin" mod="$here/tests/interop/ghostunnel"
+  mkdir -p "$bin"
+  if [ ! -x "$bin/ghostunnel" ] || [ "$mod/go.mod" -nt "$bin/ghostunnel" ] ||
+    [ "$mod/go.sum" -nt "$bin/ghostunnel" ]; then
+    (cd "$mod" && GOFLAGS=-mod=mod go build -o "$bin/ghostunnel" \
+      github.com/ghostunnel/ghostunnel >&2)
+  fi
+  chmod -R a+rX "$bin"
+}
+
 case "${1:-all}" in
   node) install_node ;;
-  go) install_go ;;
-  all) install_node; install_go ;;
-  *) echo "usage: $0 node|go|all" >&2; exit 2 ;;
+  go) install_go; install_ghostunnel ;;
+  ghostunnel) install_ghostunnel ;;
+  all) install_node; install_go; install_ghostunnel ;;
+  *) echo "usage: $0 node|go|ghostunnel|all" >&2; exit 2 ;;
 esac
 echo "$cache"
