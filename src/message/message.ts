@@ -86,9 +86,80 @@ export function newMessage(
   };
 }
 
-/** Encode as one JSON text (one WebSocket frame / one QUIC frame). */
+/** Strings JSON writes as they are between quotes (no escapes needed). */
+// deno-lint-ignore no-control-regex -- control characters are what JSON escapes
+const VERBATIM = /^[^"\\\x00-\x1f\ud800-\udfff]*$/;
+
+/**
+ * Encode as one JSON text (one WebSocket frame / one QUIC frame):
+ * `JSON.stringify(msg)`, with the header and route written from a template
+ * when none of their strings needs escaping (the common case; the same text,
+ * without walking the objects).
+ */
 export function encodeMessage(msg: Message): string {
-  return JSON.stringify(msg);
+  const h = msg.header;
+  const r = msg.route;
+  if (
+    msg.content === undefined || !Number.isFinite(h.timestamp) ||
+    typeof h.sync !== "boolean" ||
+    !VERBATIM.test(h.msg_id) || !VERBATIM.test(h.parent_msg_id) ||
+    !VERBATIM.test(h.resourceversion) || !VERBATIM.test(h.type) ||
+    !VERBATIM.test(r.source) || !VERBATIM.test(r.destination) ||
+    !VERBATIM.test(r.group) || !VERBATIM.test(r.operation) ||
+    !VERBATIM.test(r.resource)
+  ) return JSON.stringify(msg);
+  return `{"header":{"msg_id":"${h.msg_id}","parent_msg_id":"${h.parent_msg_id}","timestamp":${h.timestamp},"resourceversion":"${h.resourceversion}","sync":${h.sync},"type":"${h.type}"},"route":{"source":"${r.source}","destination":"${r.destination}","group":"${r.group}","operation":"${r.operation}","resource":"${r.resource}"},"content":${
+    JSON.stringify(msg.content)
+  }}`;
+}
+
+/**
+ * A message exactly as {@link encodeMessage}, our hub and Go's
+ * encoding/json write it — header and route strings verbatim (no escapes),
+ * timestamp a safe integer — read with one match and `JSON.parse` of the
+ * content alone (the same result: every field is what the validator
+ * accepts, and the text is valid JSON when the content is). Anything else,
+ * or content that does not parse alone, takes the full path.
+ */
+const STR = String.raw`[^"\\\x00-\x1f]`;
+const CANONICAL = new RegExp(
+  String.raw`^\{"header":\{"msg_id":"(${STR}+)","parent_msg_id":"(${STR}*)",` +
+    String.raw`"timestamp":(0|[1-9]\d{0,14}),"resourceversion":"(${STR}*)",` +
+    String.raw`"sync":(true|false),"type":"(${STR}*)"\},"route":\{` +
+    String
+      .raw`"source":"(${STR}*)","destination":"(${STR}*)","group":"(${STR}*)",` +
+    String
+      .raw`"operation":"(${STR}+)","resource":"(${STR}*)"\},"content":(.*)\}$`,
+  "s",
+);
+
+function canonical(text: string): Message | undefined {
+  const m = CANONICAL.exec(text);
+  if (m === null) return undefined;
+  let content: unknown;
+  try {
+    content = m[12] === '"OK"' ? "OK" : JSON.parse(m[12]);
+  } catch {
+    return undefined;
+  }
+  return {
+    header: {
+      msg_id: m[1],
+      parent_msg_id: m[2],
+      timestamp: Number(m[3]),
+      resourceversion: m[4],
+      sync: m[5] === "true",
+      type: m[6],
+    },
+    route: {
+      source: m[7],
+      destination: m[8],
+      group: m[9],
+      operation: m[10],
+      resource: m[11],
+    },
+    content,
+  };
 }
 
 const HEADER_STRINGS = [
@@ -122,6 +193,8 @@ export function decodeMessage(
   ) {
     throw invalid([`message: expected at most ${max} bytes`]);
   }
+  const fast = canonical(text);
+  if (fast) return fast;
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -221,3 +221,103 @@ Deno.test("a frame announcing more than the limit is refused", () => {
     (e) => assert(isEdgeError(e, "MESSAGE_INVALID")),
   );
 });
+
+Deno.test("the template encoding is JSON.stringify's text, and strings that need escapes take JSON.stringify itself", () => {
+  const odd = [
+    "",
+    "plain-id_1.2:3~",
+    'quote"d',
+    "back\\slash",
+    "new\nline",
+    "tab\t",
+    "\u0000",
+    "ünïcödé",
+    "emoji 🚀",
+    "lone \ud800",
+    "line\u2028sep",
+    "/slashes/",
+  ];
+  const contents = [{ t: 21.5, tags: ["a"] }, "OK", null, 0, [1, "x"], {
+    nested: { deep: true },
+  }];
+  let n = 0;
+  for (const s of odd) {
+    for (const content of contents) {
+      const msg = newMessage(
+        {
+          source: s,
+          destination: `d${s}`,
+          group: "user",
+          operation: s || "publish",
+          resource: `r/${s}`,
+        },
+        content,
+        {
+          id: `id-${n++}${s}`,
+          parentId: s,
+          resourceVersion: s,
+          type: s,
+          sync: n % 2 === 0,
+          now: n % 3 === 0 ? 0 : 1_700_000_000_000 + n,
+        },
+      );
+      const text = encodeMessage(msg);
+      assertEquals(text, JSON.stringify(msg), JSON.stringify(s));
+      assertEquals(decodeMessage(text), msg);
+    }
+  }
+});
+
+Deno.test("canonical messages and ACKs decode on the fast path to exactly what the full path gives", () => {
+  const originals = [
+    newMessage({
+      source: "w",
+      group: "user",
+      operation: "publish",
+      resource: "t/1",
+    }, 1),
+    newMessage({ source: "ünï", group: "", operation: "publish" }, 1, {
+      id: "x/y z",
+    }),
+  ];
+  for (const o of originals) {
+    const text = encodeAck(o, { now: 1_700_000_000_123 });
+    const fast = decodeMessage(text);
+    assertEquals(fast, validateMessage(JSON.parse(text)));
+    assertEquals(fast.header.parent_msg_id, o.header.msg_id);
+    assertEquals(isAck(fast), true);
+  }
+  // Near misses go the full path: same answers as JSON.parse + validation.
+  const base = encodeAck(originals[0], { now: 5 });
+  const variants = [
+    base.replace('"timestamp":5', '"timestamp":05'), // invalid JSON
+    base.replace('"timestamp":5', '"timestamp":12345678901234567890'), // unsafe
+    base.replace('"sync":false', '"sync":"false"'), // wrong type
+    base.replace('"content":"OK"', '"content":"OK","x":1'), // extra key
+    base.replace('"source":"w"', '"source":"w\\u0041"'), // escape
+    base.replace("{", "{ "), // whitespace
+    base.replace('"content":"OK"', '"content":1},"x":{"a":2'), // not one value
+    base.replace('"content":"OK"', '"content":{"a":1'), // truncated
+    base.replace('"content":"OK"', '"content":null'), // null content
+  ];
+  for (const o of originals) {
+    const text = encodeMessage(o);
+    assertEquals(decodeMessage(text), validateMessage(JSON.parse(text)));
+  }
+  for (const v of variants) {
+    let fullPath: unknown;
+    try {
+      fullPath = validateMessage(JSON.parse(v));
+    } catch (err) {
+      fullPath = (err as Error).constructor.name;
+    }
+    let ours: unknown;
+    try {
+      ours = decodeMessage(v);
+    } catch (err) {
+      ours = (err as Error).constructor.name;
+    }
+    if (typeof fullPath === "string") assertEquals(typeof ours, "string", v);
+    else assertEquals(ours, fullPath, v);
+  }
+});
