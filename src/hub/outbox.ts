@@ -40,10 +40,14 @@ export interface OutboxStatus {
   refusedFull: number;
 }
 
-/** A queued message with its position. */
+/**
+ * A queued message with its position: its id and encoded text only (no
+ * decoded object is kept for a message waiting in the queue).
+ */
 export interface OutboxEntry {
   seq: number;
-  msg: Message;
+  /** Its `header.msg_id`. */
+  id: string;
   /** The encoded text (sent as is). */
   text: string;
 }
@@ -94,7 +98,7 @@ export class Outbox {
     this.#queue = queue;
     for (const { seq, item } of queue.items()) {
       const msg = decodeMessage(item, { maxBytes: Number.MAX_SAFE_INTEGER });
-      this.#bySeq.set(seq, { seq, msg, text: item });
+      this.#bySeq.set(seq, { seq, id: msg.header.msg_id, text: item });
       this.#seqById.set(msg.header.msg_id, seq);
     }
   }
@@ -143,7 +147,7 @@ export class Outbox {
       this.#batchEntries = g.entries;
       durable.then(() => this.#settle(g, 1), () => this.#settle(g, 2));
     }
-    this.#batchEntries.push({ seq, msg, text });
+    this.#batchEntries.push({ seq, id, text });
     this.#seqById.set(id, seq);
     return durable;
   }
@@ -167,7 +171,7 @@ export class Outbox {
     while (this.#writing.length > 0 && this.#writing[0].state !== 0) {
       const { entries, state } = this.#writing.shift()!;
       if (state === 2) {
-        for (const e of entries) this.#seqById.delete(e.msg.header.msg_id);
+        for (const e of entries) this.#seqById.delete(e.id);
         continue;
       }
       for (const e of entries) this.#bySeq.set(e.seq, e);

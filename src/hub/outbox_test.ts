@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/_fixtures/assert.ts";
-import { newMessage } from "../message/mod.ts";
+import { decodeMessage, newMessage } from "../message/mod.ts";
 import type { Store } from "../store/mod.ts";
 import { Outbox } from "./outbox.ts";
 
@@ -18,7 +18,7 @@ Deno.test("put() resolves once durable; messages put together share one promise 
   await Promise.all([first, ...rest]);
   assertEquals(groups, [[1], [2, 3, 4, 5, 6]]);
   assertEquals(
-    outbox.entries().map((e) => e.msg.content),
+    outbox.entries().map((e) => decodeMessage(e.text).content),
     [
       ...Array(6).keys(),
     ].map((i) => ({ i })),
@@ -59,21 +59,25 @@ Deno.test("while the file is compacted under load, groups still arrive in seq or
     const puts = Array.from({ length: 25 }, () => outbox.put(msg(n++)));
     await Promise.all(puts);
     for (const e of outbox.entries()) {
-      if ((e.msg.content as { i: number }).i % 25 !== 0) {
-        outbox.ack(e.msg.header.msg_id);
+      if ((decodeMessage(e.text).content as { i: number }).i % 25 !== 0) {
+        outbox.ack(e.id);
       }
     }
     unacked.push(n - 25);
   }
   assert(ordered, "groups in seq order");
   assertEquals(
-    outbox.entries().map((e) => (e.msg.content as { i: number }).i),
+    outbox.entries().map((e) =>
+      (decodeMessage(e.text).content as { i: number }).i
+    ),
     unacked,
   );
   await outbox.close();
   outbox = await Outbox.open(store);
   assertEquals(
-    outbox.entries().map((e) => (e.msg.content as { i: number }).i),
+    outbox.entries().map((e) =>
+      (decodeMessage(e.text).content as { i: number }).i
+    ),
     unacked,
   );
   await outbox.close();
