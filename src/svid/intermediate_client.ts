@@ -5,9 +5,12 @@
  * HTTPS endpoint, mTLS with the node certificate, header `NodeName`, body =
  * DER PKCS#10 CSR of a fresh P-256 CA key, answer = DER certificate(s):
  * cA, pathLen 0, URI name constraint = the trust domain, signed by the
- * hub CA. The answer is checked (key matches, CA with pathLen 0, chains to
- * the node's trust bundle) before use; then stored (unit
- * `workload-intermediate`) and published to an {@link IntermediateHolder}.
+ * hub CA, followed by the hub's own intermediates when its CA is two-tier
+ * (`ca.offlineRoot`). The answer is checked (key matches, CA with pathLen
+ * 0, chains through those intermediates to the node's trust bundle, all
+ * valid now) before use; then stored (unit `workload-intermediate`, the
+ * hub intermediates included: SVID chains carry them) and published to an
+ * {@link IntermediateHolder}.
  * Renewed at half its lifetime; failures retried with backoff; while the
  * hub is unreachable the stored one keeps being used until it expires.
  * @module
@@ -29,11 +32,12 @@ import {
 } from "../pki/mod.ts";
 import type { Store } from "../store/mod.ts";
 import { bodyText, httpsRequest } from "../net/https_client.ts";
+import { concat } from "../bytes.ts";
 import { x509BundleFromCertificates } from "../bundle/mod.ts";
 import type { IntermediateHolder, NodeIntermediate } from "./intermediate.ts";
 import { retryDelay } from "./schedule.ts";
 
-/** Store unit of the node intermediate (key, cert, bundle). */
+/** Store unit of the node intermediate (key, cert, bundle, upstream). */
 export const INTERMEDIATE_UNIT = "workload-intermediate";
 
 /** The node's mTLS credentials (PEM), as the identity lifecycle provides them. */
@@ -76,51 +80,72 @@ export async function requestNodeIntermediate(
     ca: { pathLength: 0 },
   });
   // The hub answers with the intermediate, then any hub intermediates.
-  const [cert] = parseCertificateChainDer(await post(o, csr));
+  const [cert, ...upstream] = parseCertificateChainDer(await post(o, csr));
   const roots = parseCertificateChain(o.node.bundlePem);
-  await check(cert, keys, roots, o.clock ?? systemClock);
+  await assertKeyMatchesCertificate(keys, cert, "node intermediate");
+  if (!cert.isCa || cert.pathLength !== 0) {
+    throw failed("node intermediate: expected a CA certificate with pathLen 0");
+  }
+  await checkIssuers(cert, upstream, roots, o.clock ?? systemClock);
   return {
     cert,
     keys,
     bundle: x509BundleFromCertificates(o.trustDomain, roots),
+    ...(upstream.length > 0 ? { upstreamChain: upstream } : {}),
   };
 }
 
-async function check(
+const failed = (message: string) =>
+  new EdgeError("INTERMEDIATE_FAILED", message);
+
+/**
+ * The node intermediate is a CA (keyCertSign only), so it is checked as the
+ * issuer it will be: every certificate from it up is valid now and signed
+ * by the next — `upstream` in order (the hub's intermediates: CAs whose
+ * pathLen allows the CAs below them), the last by a bundle root. Throws
+ * `INTERMEDIATE_FAILED` naming the certificate at fault. Exported for tests.
+ */
+export async function checkIssuers(
   cert: Certificate,
-  keys: CryptoKeyPair,
-  roots: Certificate[],
+  upstream: readonly Certificate[],
+  roots: readonly Certificate[],
   clock: Clock,
-) {
-  await assertKeyMatchesCertificate(keys, cert, "node intermediate");
-  if (!cert.isCa || cert.pathLength !== 0) {
-    throw new EdgeError(
-      "INTERMEDIATE_FAILED",
-      "node intermediate: expected a CA certificate with pathLen 0",
-    );
-  }
-  // The intermediate is a CA (keyCertSign only), so it is checked as the
-  // issuer it will be: signed by a bundle root and valid now.
-  let signed = false;
-  for (const root of roots) {
-    if (
-      root.subject === cert.issuer &&
-      await verifyCertificateSignature(cert, root)
-    ) {
-      signed = true;
-      break;
-    }
-  }
+): Promise<void> {
   const now = clock.now();
-  if (
-    !signed || now < cert.notBefore.getTime() || now >= cert.notAfter.getTime()
-  ) {
-    throw new EdgeError(
-      "INTERMEDIATE_FAILED",
-      signed
-        ? `node intermediate is not valid now (${cert.notBefore.toISOString()} – ${cert.notAfter.toISOString()})`
-        : "node intermediate is not signed by a CA of the trust bundle",
-    );
+  const path = [cert, ...upstream];
+  for (const [i, c] of path.entries()) {
+    const what = i === 0 ? "node intermediate" : `hub intermediate ${i}`;
+    if (now < c.notBefore.getTime() || now >= c.notAfter.getTime()) {
+      throw failed(
+        `${what} is not valid now (${c.notBefore.toISOString()} – ${c.notAfter.toISOString()})`,
+      );
+    }
+    if (
+      i > 0 && (!c.isCa || (c.pathLength !== undefined && c.pathLength < i))
+    ) {
+      throw failed(
+        `${what} (${c.subject}) cannot issue the ${i} CA(s) below it: ` +
+          (c.isCa ? `pathLen ${c.pathLength}` : "not a CA"),
+      );
+    }
+    const issuers = i + 1 < path.length ? [path[i + 1]] : roots;
+    let signed = false;
+    for (const issuer of issuers) {
+      if (
+        issuer.subject === c.issuer &&
+        await verifyCertificateSignature(c, issuer)
+      ) {
+        signed = true;
+        break;
+      }
+    }
+    if (!signed) {
+      throw failed(
+        i + 1 < path.length
+          ? `${what} is not signed by the hub intermediate that follows it`
+          : `${what} is not signed by a CA of the trust bundle`,
+      );
+    }
   }
 }
 
@@ -187,6 +212,7 @@ export class IntermediateRenewer {
     if (got) {
       const m = got.members;
       const cert = parseCertificateDer(m.cert);
+      const upstream = m.upstream ? parseCertificateChainDer(m.upstream) : [];
       this.#o.holder.set({
         cert,
         keys: await parsePrivateKeyDer(m.key),
@@ -194,6 +220,7 @@ export class IntermediateRenewer {
           this.#o.trustDomain,
           parseCertificateChain(new TextDecoder().decode(m.bundle)),
         ),
+        ...(upstream.length > 0 ? { upstreamChain: upstream } : {}),
       });
     }
     this.#running = this.#loop();
@@ -226,6 +253,9 @@ export class IntermediateRenewer {
             key: await encodePrivateKeyPkcs8Der(next.keys.privateKey),
             cert: next.cert.der,
             bundle: new TextEncoder().encode(node.bundlePem),
+            ...(next.upstreamChain?.length
+              ? { upstream: concat(...next.upstreamChain.map((c) => c.der)) }
+              : {}),
           });
           this.#o.holder.set(next);
           failures = 0;

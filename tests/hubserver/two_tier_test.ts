@@ -28,6 +28,13 @@ import {
   startTestHub,
   type TestHub,
 } from "./_hub.ts";
+import { enrollNode, nodeIntermediateFor } from "./_node.ts";
+import {
+  createIntermediateHolder,
+  type IntermediateHolder,
+  issueX509Svid,
+} from "../../src/svid/mod.ts";
+import { IntermediateRenewer } from "../../src/svid/intermediate_client.ts";
 
 async function openssl(args: string[], cwd?: string): Promise<string> {
   const r = await run("openssl", args, cwd);
@@ -382,4 +389,69 @@ Deno.test("an imported intermediate that does not chain to the configured offlin
     error.message.includes("ca.offlineRoot"),
     `message names the field: ${error.message}`,
   );
+});
+
+Deno.test("with an offline root, a node gets a node intermediate whose SVIDs chain through the hub intermediate, stored and reloaded with it", async () => {
+  await using pki = await makeTwoTierPki();
+  await using t = await startTestHub(
+    importYaml(pki.intermediateCert, pki.intermediateKey, pki.rootCert),
+  );
+  const { creds } = await enrollNode(t, "n2");
+  const direct = await nodeIntermediateFor(t, "n2", creds);
+  const hubIntermediate = await pemFileToDer(pki.intermediateCert);
+  assertEquals(direct.upstreamChain?.length, 1);
+  assert(bytesEqual(direct.upstreamChain![0].der, hubIntermediate));
+
+  // The renewer stores the hub intermediate with the node CA and a restart
+  // (a new renewer on the same store) loads it back.
+  const store = await openStore(`${t.dir}/n2-state`);
+  const renewer = (holder: IntermediateHolder) =>
+    new IntermediateRenewer({
+      hubUrl: t.hub.enrollUrl,
+      nodeName: "n2",
+      trustDomain: "example.org",
+      node: () => creds,
+      holder,
+      store,
+    });
+  const first = createIntermediateHolder();
+  const r1 = renewer(first);
+  await r1.start();
+  for (let i = 0; i < 200 && !first.current(); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await r1.stop();
+  const again = createIntermediateHolder();
+  const r2 = renewer(again);
+  await r2.start();
+  await r2.stop();
+  const intermediate = again.current()!;
+  assertEquals(intermediate.upstreamChain?.length, 1);
+  assert(bytesEqual(intermediate.upstreamChain![0].der, hubIntermediate));
+
+  // An SVID from it: leaf + node CA + hub intermediate, accepted by openssl
+  // with only the offline root as trust anchor.
+  const svid = await issueX509Svid({
+    intermediate,
+    spiffeId: "spiffe://example.org/app",
+    ttlMs: 600_000,
+  });
+  assertEquals(svid.certificates.length, 3);
+  await Deno.writeTextFile(
+    `${t.dir}/svid.pem`,
+    encodeCertificatePem(svid.certificates[0]),
+  );
+  await Deno.writeTextFile(
+    `${t.dir}/untrusted.pem`,
+    svid.certificates.slice(1).map(encodeCertificatePem).join(""),
+  );
+  const v = await run("openssl", [
+    "verify",
+    "-CAfile",
+    pki.rootCert,
+    "-untrusted",
+    `${t.dir}/untrusted.pem`,
+    `${t.dir}/svid.pem`,
+  ]);
+  assertEquals(v.code, 0, v.stderr + v.text);
 });
