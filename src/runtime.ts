@@ -113,6 +113,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
       keyPem: pem.keyPem,
       bundlePem: pem.caPem,
     };
+    renewer?.nodeChanged();
   });
   const intermediates = createIntermediateHolder();
   let renewer: IntermediateRenewer | undefined;

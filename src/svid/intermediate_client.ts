@@ -32,7 +32,7 @@ import {
 } from "../pki/mod.ts";
 import type { Store } from "../store/mod.ts";
 import { bodyText, httpsRequest } from "../net/https_client.ts";
-import { concat } from "../bytes.ts";
+import { bytesEqual, concat } from "../bytes.ts";
 import { x509BundleFromCertificates } from "../bundle/mod.ts";
 import type { IntermediateHolder, NodeIntermediate } from "./intermediate.ts";
 import { retryDelay } from "./schedule.ts";
@@ -196,10 +196,16 @@ export interface IntermediateRenewerOptions
   request?: typeof requestNodeIntermediate;
 }
 
-/** Loads the stored intermediate, then renews it at half-life while running. */
+/**
+ * Loads the stored intermediate, then renews it at half-life while running,
+ * and at once when the node's trust bundle no longer holds the roots it was
+ * issued under (the node re-enrolled under a new hub CA: SVIDs from the old
+ * intermediate would not verify against the new bundle).
+ */
 export class IntermediateRenewer {
   #o: IntermediateRenewerOptions;
   #stop = new AbortController();
+  #wake = new AbortController();
   #running?: Promise<void>;
 
   constructor(options: IntermediateRenewerOptions) {
@@ -226,6 +232,14 @@ export class IntermediateRenewer {
     this.#running = this.#loop();
   }
 
+  /**
+   * The node's credentials changed (renewal or re-enrollment): look again
+   * now whether the intermediate still belongs to the node's bundle.
+   */
+  nodeChanged(): void {
+    this.#wake.abort();
+  }
+
   /** Stop renewing (the holder keeps its value). */
   async stop(): Promise<void> {
     this.#stop.abort();
@@ -237,12 +251,16 @@ export class IntermediateRenewer {
     const logger = this.#o.logger ?? nullLogger;
     let failures = 0;
     while (!this.#stop.signal.aborted) {
+      // A change from here on wakes the sleep below.
+      if (this.#wake.signal.aborted) this.#wake = new AbortController();
       const cur = this.#o.holder.current();
       const now = clock.now();
-      const due = cur === undefined ? now : cur.cert.notBefore.getTime() +
-        (cur.cert.notAfter.getTime() - cur.cert.notBefore.getTime()) / 2;
-      let wait = due - now;
       const node = this.#o.node();
+      const due = cur === undefined || (node && !sameRoots(cur, node))
+        ? now
+        : cur.cert.notBefore.getTime() +
+          (cur.cert.notAfter.getTime() - cur.cert.notBefore.getTime()) / 2;
+      let wait = due - now;
       if (wait <= 0 && node) {
         try {
           const next = await (this.#o.request ?? requestNodeIntermediate)({
@@ -271,7 +289,18 @@ export class IntermediateRenewer {
           });
         }
       } else if (!node) wait = Math.max(wait, retryDelay(1));
-      await clock.sleep(Math.max(0, wait), this.#stop.signal).catch(() => {});
+      await clock.sleep(
+        Math.max(0, wait),
+        AbortSignal.any([this.#stop.signal, this.#wake.signal]),
+      ).catch(() => {});
     }
   }
+}
+
+/** True when `node`'s bundle holds exactly the roots `cur` was issued under. */
+function sameRoots(cur: NodeIntermediate, node: NodeTlsCredentials): boolean {
+  const roots = parseCertificateChain(node.bundlePem);
+  const had = cur.bundle.authorities;
+  return roots.length === had.length &&
+    roots.every((r, i) => bytesEqual(r.der, had[i].der));
 }

@@ -1,4 +1,4 @@
-import { assertRejects } from "../../tests/_fixtures/assert.ts";
+import { assertEquals, assertRejects } from "../../tests/_fixtures/assert.ts";
 import { isEdgeError } from "../errors.ts";
 import {
   type Certificate,
@@ -71,4 +71,63 @@ Deno.test("a node intermediate is refused when its hub intermediates are missing
     check((await ca(twin, "Node CA", 0)).cert, [limited]),
     "cannot issue the 1 CA(s) below it: pathLen 0",
   );
+});
+
+Deno.test("after the node re-enrolls under a new hub CA the intermediate is replaced at once, not at its half-life", async () => {
+  const { createTestCa } = await import("../../tests/workloadapi/_ca.ts");
+  const { openStore } = await import("../store/mod.ts");
+  const { encodeCertificatePem } = await import("../pki/mod.ts");
+  const { createIntermediateHolder } = await import("./intermediate.ts");
+  const { IntermediateRenewer } = await import("./intermediate_client.ts");
+  const oldCa = await createTestCa("example.org");
+  const newCa = await createTestCa("example.org");
+  const creds = (bundle: Certificate) => ({
+    certChainPem: "",
+    keyPem: "",
+    bundlePem: encodeCertificatePem(bundle),
+  });
+  let node = creds(oldCa.root.cert);
+  const asked: string[] = [];
+  const holder = createIntermediateHolder();
+  holder.set(await oldCa.intermediate()); // 7 days: half-life far away
+  const dir = await Deno.makeTempDir();
+  const renewer = new IntermediateRenewer({
+    hubUrl: "https://127.0.0.1:1",
+    nodeName: "pi-1",
+    trustDomain: "example.org",
+    node: () => node,
+    holder,
+    store: await openStore(dir),
+    request: async (o) => {
+      asked.push(o.node.bundlePem);
+      return await newCa.intermediate();
+    },
+  });
+  try {
+    await renewer.start();
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals(asked.length, 0, "renewed although nothing changed");
+    renewer.nodeChanged(); // a routine renewal: same bundle
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals(asked.length, 0, "renewed on a node change that kept the CA");
+    node = creds(newCa.root.cert);
+    renewer.nodeChanged();
+    for (let i = 0; i < 100 && asked.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertEquals(asked, [node.bundlePem]);
+    const { bytesEqual } = await import("../bytes.ts");
+    const renewed = () =>
+      bytesEqual(
+        holder.current()!.bundle.authorities[0].der,
+        newCa.root.cert.der,
+      );
+    for (let i = 0; i < 100 && !renewed(); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assertEquals(renewed(), true);
+  } finally {
+    await renewer.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
