@@ -10,7 +10,12 @@
  * setpriv).
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { startTestApi, TD, type TestApi } from "../workloadapi/_harness.ts";
+import {
+  run,
+  startTestApi,
+  TD,
+  type TestApi,
+} from "../workloadapi/_harness.ts";
 import {
   type Certificate,
   encodeCertificatePem,
@@ -255,24 +260,6 @@ function payload(size: number): Uint8Array {
   return out;
 }
 
-async function run(
-  cmd: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(15_000),
-  }).output();
-  const d = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: d.decode(out.stdout),
-    stderr: d.decode(out.stderr),
-  };
-}
-
 /** Files for openssl: the bundle, and a client SVID issued by the test CA. */
 async function opensslFiles(t: TestApi, dir: string) {
   const keys = await generateKeyPair();
@@ -320,7 +307,7 @@ async function serverChain(
     "-cert_chain",
     f.chain,
     "-showcerts",
-  ]);
+  ], 15_000);
   const chain = parseCertificateChain(r.stdout);
   ok(chain.length > 0, `s_client got no certificate: ${r.stderr}`);
   return chain;
@@ -347,7 +334,7 @@ async function opensslVerifies(
     "-untrusted",
     inter,
     leaf,
-  ]);
+  ], 15_000);
   assertEquals(r.code, 0, r.stdout + r.stderr);
 }
 

@@ -182,14 +182,20 @@ export async function spawnNodeClient(
   };
 }
 
-/** Write files and run a command; returns {code, stdout, stderr}. */
+/**
+ * Run a command (stdin empty, killed after `timeoutMs`); returns {code,
+ * stdout, stderr}.
+ */
 export async function run(
   cmd: string[],
+  timeoutMs = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(cmd[0], {
     args: cmd.slice(1),
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
   }).output();
   const d = new TextDecoder();
   return {
