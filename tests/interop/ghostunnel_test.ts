@@ -183,44 +183,35 @@ async function logged(g: Ghostunnel, text: string): Promise<void> {
   }
 }
 
-/** ghostunnel server: TLS on `listen` → plain TCP `target`, SVID from the API. */
-function server(
+/**
+ * ghostunnel with its SVID from the API, from `listen` to `target` (both on
+ * loopback): a server (TLS in, plain TCP out) under the server uid that
+ * admits `peer`, or a client (plain TCP in, TLS out) under the client uid
+ * that requires the server to be `peer`.
+ */
+function tunnel(
+  role: "server" | "client",
   t: TestApi,
   listen: number,
   target: number,
-  allowUri: string,
+  peer: string,
 ): Promise<Ghostunnel> {
-  return startGhostunnel(SERVER_UID, [
-    "server",
+  return startGhostunnel(role === "server" ? SERVER_UID : CLIENT_UID, [
+    role,
     "--use-workload-api-addr",
     `unix://${t.socket}`,
     "--listen",
     `${HOST}:${listen}`,
     "--target",
     `${HOST}:${target}`,
-    "--allow-uri",
-    allowUri,
+    role === "server" ? "--allow-uri" : "--verify-uri",
+    peer,
   ], freePort());
 }
-
-/** ghostunnel client: plain TCP on `listen` → TLS `target`, SVID from the API. */
-function client(
-  t: TestApi,
-  listen: number,
-  target: number,
-): Promise<Ghostunnel> {
-  return startGhostunnel(CLIENT_UID, [
-    "client",
-    "--use-workload-api-addr",
-    `unix://${t.socket}`,
-    "--listen",
-    `${HOST}:${listen}`,
-    "--target",
-    `${HOST}:${target}`,
-    "--verify-uri",
-    SERVER_ID,
-  ], freePort());
-}
+const server = (t: TestApi, listen: number, target: number, allow: string) =>
+  tunnel("server", t, listen, target, allow);
+const client = (t: TestApi, listen: number, target: number) =>
+  tunnel("client", t, listen, target, SERVER_ID);
 
 /**
  * Write `data` to 127.0.0.1:`port` and read until as many bytes came back or
