@@ -1,11 +1,21 @@
 /**
- * Reading configuration: {@link parseConfig} (pure, YAML text in, typed
- * config out), {@link loadConfig} (the only function touching the
- * filesystem). Validation without throwing is in `check.ts`.
+ * Reading configuration: {@link loadConfig} (file in, typed config out),
+ * {@link loadConfigCached} (the same through the parsed-config cache of
+ * `cache.ts`, for the runtime's start) and {@link decodeConfig} (plain data
+ * in: `--state-dir`, schema, defaults). The YAML step is `parse.ts`
+ * ({@link parseConfig}), imported only when a file has to be parsed, so the
+ * runtime's start-up graph holds no YAML library. Validation without
+ * throwing is in `check.ts`.
  * @module
  */
-import YAML from "yaml";
 import { EdgeError } from "../errors.ts";
+import { openStore, type Store } from "../store/mod.ts";
+import {
+  configCacheKey,
+  exactJson,
+  readConfigCache,
+  writeConfigCache,
+} from "./cache.ts";
 import { type EdgeConfig, edgeSchema } from "./edge.ts";
 import { type HubConfig, hubSchema } from "./hub.ts";
 import * as s from "./schema.ts";
@@ -51,14 +61,6 @@ export class ConfigError extends EdgeError {
   }
 }
 
-function yamlErrors(doc: YAML.Document): string[] {
-  return doc.errors.map((e) => {
-    const text = e.message.split(" at line ")[0];
-    const pos = e.linePos?.[0];
-    return pos ? `line ${pos.line}, column ${pos.col}: ${text}` : text;
-  });
-}
-
 /** Options of {@link parseConfig} and {@link loadConfig}. */
 export interface ConfigOptions {
   /** Replaces `stateDir` (e.g. from `--state-dir`); must be absolute. */
@@ -68,36 +70,18 @@ export interface ConfigOptions {
 }
 
 /**
- * Parse and validate YAML text; pure. Defaults are applied; durations are
+ * Apply `stateDirOverride` and the schema to plain data (what the YAML
+ * parser made of a file); pure. Defaults are applied; durations are
  * milliseconds.
  *
- * @throws {ConfigError} code `CONFIG_INVALID` with every problem (YAML
- *   syntax errors carry line and column)
- * @example
- * ```ts
- * const cfg = parseConfig("edge", "node:\n  name: pi-1\n");
- * cfg.hub.heartbeat; // 15000
- * ```
+ * @throws {ConfigError} code `CONFIG_INVALID` with every problem
  */
-export function parseConfig<K extends ConfigKind>(
+export function decodeConfig<K extends ConfigKind>(
   kind: K,
-  yamlText: string,
+  raw: unknown,
   options: ConfigOptions = {},
 ): ConfigOf[K] {
   const source = options.source ?? `${kind} configuration`;
-  const doc = YAML.parseDocument(yamlText, {
-    uniqueKeys: true,
-    prettyErrors: true,
-  });
-  if (doc.errors.length > 0) throw new ConfigError(source, yamlErrors(doc));
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw new ConfigError(source, [
-      `YAML: ${e instanceof Error ? e.message : e}`,
-    ]);
-  }
   const override = options.stateDirOverride;
   if (override !== undefined) {
     if (!override.startsWith("/")) {
@@ -116,6 +100,40 @@ export function parseConfig<K extends ConfigKind>(
   return result.value;
 }
 
+/** The text of the configuration file at `path` (`source` names it in errors). */
+async function readConfigText(
+  path: string,
+): Promise<{ text: string; source: string }> {
+  const source = `configuration file ${JSON.stringify(path)}`;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) {
+      throw new ConfigError(source, ["(file): expected a regular file"]);
+    }
+    if (info.size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(source, [
+        `(file): expected at most 1 MiB, got ${info.size} bytes`,
+      ]);
+    }
+    return { text: await Deno.readTextFile(path), source };
+  } catch (e) {
+    if (e instanceof EdgeError) throw e;
+    if (e instanceof Deno.errors.NotFound) {
+      throw new EdgeError("CONFIG_NOT_FOUND", `${source} not found`, {
+        cause: e,
+      });
+    }
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(source, [`(file): cannot read: ${reason}`]);
+  }
+}
+
+/** The YAML step, with the parser loaded on first use. */
+async function parseText(text: string, source: string): Promise<unknown> {
+  const { parseYaml } = await import("./parse.ts");
+  return parseYaml(text, source);
+}
+
 /**
  * Read, parse and validate a configuration file.
  *
@@ -131,28 +149,108 @@ export async function loadConfig<K extends ConfigKind>(
   path: string,
   options: Omit<ConfigOptions, "source"> = {},
 ): Promise<ConfigOf[K]> {
-  const source = `configuration file ${JSON.stringify(path)}`;
-  let text: string;
-  try {
-    const info = await Deno.stat(path);
-    if (!info.isFile) {
-      throw new ConfigError(source, ["(file): expected a regular file"]);
+  const { text, source } = await readConfigText(path);
+  const raw = await parseText(text, source);
+  return decodeConfig(kind, raw, { ...options, source });
+}
+
+/** A configuration loaded by {@link loadConfigCached}. */
+export interface CachedConfig<K extends ConfigKind> {
+  /** The validated configuration. */
+  config: ConfigOf[K];
+  /** `"cache"`: the YAML step came from the state dir; `"parsed"`: from the parser. */
+  from: "cache" | "parsed";
+  /**
+   * Keep this parse in `store` for the next start; resolves to whether it
+   * was written. Nothing is written when it came from the cache, when JSON
+   * cannot carry it exactly, or when `store` is not the configuration's
+   * state dir. Call it only while holding the store's lock.
+   */
+  saveCache(store: Store): Promise<boolean>;
+}
+
+/**
+ * {@link loadConfig} through the parsed-config cache (`cache.ts`): when the
+ * configuration's state dir holds the YAML parse of this exact file (same
+ * kind, program and parser version), the parser is not loaded; the schema
+ * and `stateDirOverride` are applied either way, and the errors are the
+ * same as {@link loadConfig}'s.
+ *
+ * The state dir is known only after parsing, so the cache is looked up in
+ * `stateDirOverride`, else in the directory of a top-level `stateDir:` line
+ * of the text, else in the schema's default; the entry is used only when
+ * the resulting configuration names that same directory as its state dir.
+ * The lookup never creates a directory and never fails the load.
+ *
+ * @example
+ * ```ts
+ * const { config, saveCache } = await loadConfigCached("edge", path);
+ * const store = await openStore(config.stateDir);
+ * using _lock = await store.lock();
+ * await saveCache(store);
+ * ```
+ */
+export async function loadConfigCached<K extends ConfigKind>(
+  kind: K,
+  path: string,
+  options: Omit<ConfigOptions, "source"> = {},
+): Promise<CachedConfig<K>> {
+  const { text, source } = await readConfigText(path);
+  const opts = { ...options, source };
+  const key = configCacheKey(kind, text);
+  const dir = cacheDir(kind, text, options.stateDirOverride);
+  const store = dir === undefined ? undefined : await existingStore(dir);
+  const hit = store && await readConfigCache(store, key);
+  if (store && hit) {
+    const config = decodeConfig(kind, hit.raw, opts);
+    if (sameDir(config.stateDir, store.dir)) {
+      return { config, from: "cache", saveCache: () => Promise.resolve(false) };
     }
-    if (info.size > MAX_CONFIG_BYTES) {
-      throw new ConfigError(source, [
-        `(file): expected at most 1 MiB, got ${info.size} bytes`,
-      ]);
-    }
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof EdgeError) throw e;
-    if (e instanceof Deno.errors.NotFound) {
-      throw new EdgeError("CONFIG_NOT_FOUND", `${source} not found`, {
-        cause: e,
-      });
-    }
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new ConfigError(source, [`(file): cannot read: ${reason}`]);
   }
-  return parseConfig(kind, text, { ...options, source });
+  const raw = await parseText(text, source);
+  const json = exactJson(raw); // before the schema sees (and could touch) it
+  const config = decodeConfig(kind, raw, opts);
+  return {
+    config,
+    from: "parsed",
+    async saveCache(target) {
+      if (json === undefined || !sameDir(config.stateDir, target.dir)) {
+        return false;
+      }
+      await writeConfigCache(target, key, json);
+      return true;
+    },
+  };
+}
+
+/** A top-level `stateDir:` with a plain, single- or double-quoted value. */
+const STATE_DIR_LINE =
+  /^stateDir:[ \t]*(?:"([^"\\\n]*)"|'([^'\n]*)'|([^\s#'"][^#\n]*?))[ \t]*(?:#.*)?\r?$/m;
+
+/** Where to look for the cache of `text` (see {@link loadConfigCached}). */
+function cacheDir(
+  kind: ConfigKind,
+  text: string,
+  override: string | undefined,
+): string | undefined {
+  if (override !== undefined) return override;
+  const m = STATE_DIR_LINE.exec(text);
+  const dir = m ? (m[1] ?? m[2] ?? m[3]) : schemas[kind].fields?.stateDir
+    ?.defaultRaw;
+  return typeof dir === "string" && dir.startsWith("/") ? dir : undefined;
+}
+
+/** The store in `dir` if `dir` is an existing, safe state dir. */
+async function existingStore(dir: string): Promise<Store | undefined> {
+  try {
+    if (!(await Deno.stat(dir)).isDirectory) return undefined;
+    return await openStore(dir); // checks owner and mode; creates nothing
+  } catch {
+    return undefined;
+  }
+}
+
+function sameDir(a: string, b: string): boolean {
+  const clean = (d: string) => d.replace(/\/+$/, "") || "/";
+  return clean(a) === clean(b);
 }

@@ -18,14 +18,18 @@ export {
   detectConfigKind,
 } from "./check.ts";
 export {
+  type CachedConfig,
   ConfigError,
   type ConfigKind,
   type ConfigOf,
   type ConfigOptions,
+  decodeConfig,
   loadConfig,
-  parseConfig,
+  loadConfigCached,
   schemas,
 } from "./load.ts";
+export { parseConfig, parseYaml } from "./parse.ts";
+export { CONFIG_CACHE_UNIT } from "./cache.ts";
 export { type EdgeConfig, edgeSchema } from "./edge.ts";
 export { type HubConfig, hubSchema } from "./hub.ts";
 export {

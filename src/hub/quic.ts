@@ -6,7 +6,7 @@
  * then carries the same JSON messages as WebSocket, 4-byte length-prefixed.
  * @module
  */
-import { parseHostPort } from "../config/mod.ts";
+import { parseHostPort } from "../config/net.ts";
 import { fromBase64Url, toBase64, toBase64Url } from "../bytes.ts";
 import { EdgeError } from "../errors.ts";
 import {

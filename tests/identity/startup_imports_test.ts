@@ -1,11 +1,13 @@
 /**
  * Start-up cost guard for "process start → node certificate on disk"
- * (`scripts/bench/identity.ts`): everything `src/runtime.ts` imports
+ * (`scripts/bench/identity.ts`) and "cold start → Workload API serving"
+ * (`scripts/bench/process.ts`): everything `src/runtime.ts` imports
  * statically loads before enrollment can begin, so that import graph must
- * hold only what enrollment needs. The admin API (hono), gRPC, the hub
- * link's WebSocket library and the lazily loaded parts of `src/pki` are
- * imported when they start. Checked on the real graph, as `deno info`
- * reports it (dynamic imports are listed but not followed here).
+ * hold only what enrollment needs. The YAML parser (needed only when the
+ * parsed-config cache misses), the admin API (hono), gRPC, the hub link's
+ * WebSocket library and the lazily loaded parts of `src/pki` are imported
+ * when they start. Checked on the real graph, as `deno info` reports it
+ * (dynamic imports are listed but not followed here).
  */
 import { assert, assertEquals } from "../_fixtures/assert.ts";
 
@@ -52,16 +54,17 @@ function npmPackage(specifier: string): string | undefined {
   return m?.[1];
 }
 
-Deno.test("the runtime loads no hono, gRPC, ws or lazily loaded pki libraries before enrolling", async () => {
+Deno.test("the runtime loads no yaml, hono, gRPC, ws or lazily loaded pki libraries before enrolling", async () => {
   const graph = await staticImports("src/runtime.ts");
   const packages = new Set(
     [...graph].map(npmPackage).filter((p) => p !== undefined),
   );
-  assertEquals([...packages], ["yaml"]);
+  assertEquals([...packages], []);
   const local = [...graph].filter((s) => s.startsWith(ROOT.href))
     .map((s) => s.slice(ROOT.href.length));
   for (
     const lazy of [
+      "src/config/parse.ts",
       "src/admin/server.ts",
       "src/svid/intermediate_client.ts",
       "src/workloadapi/mod.ts",
@@ -76,6 +79,7 @@ Deno.test("the runtime loads no hono, gRPC, ws or lazily loaded pki libraries be
   for (
     const needed of [
       "src/config/load.ts",
+      "src/config/cache.ts",
       "src/identity/upstream/hub.ts",
       "src/net/https_client.ts",
       "src/store/mod.ts",
@@ -93,4 +97,27 @@ Deno.test("the run command loads the runtime only when it runs", async () => {
     [],
     "src/main.ts imports npm packages statically",
   );
+});
+
+Deno.test("no part the runtime starts after enrolling loads the YAML parser (a cached configuration parse keeps it out of the process)", async () => {
+  for (
+    const part of [
+      "src/svid/intermediate_client.ts",
+      "src/workloadapi/mod.ts",
+      "src/admin/server.ts",
+      "src/hub/mod.ts",
+      "src/messageapi/mod.ts",
+      "src/memory_trim.ts",
+    ]
+  ) {
+    const graph = await staticImports(part);
+    assert(
+      ![...graph].map(npmPackage).includes("yaml"),
+      `${part} imports yaml statically`,
+    );
+    assert(
+      !graph.has(new URL("src/config/parse.ts", ROOT).href),
+      `${part} imports the YAML parser statically`,
+    );
+  }
 });
