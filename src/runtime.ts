@@ -4,19 +4,23 @@
  * hub link → local message API, plus the admin API, running until SIGINT or
  * SIGTERM. Consumers follow the identity's "identity changed" events.
  *
- * Start-up is timed (`scripts/bench/identity.ts`): this module's static
- * imports are only what enrollment needs; the admin API (hono), the node
- * intermediate client, gRPC, the hub link and the message API are imported
- * when they start, the admin API alongside enrollment, the rest after the
- * node certificate is on disk.
+ * Start-up is timed (`scripts/bench/identity.ts`, `scripts/bench/process.ts`):
+ * this module's static imports are only what enrollment needs; the YAML
+ * parser (only when the parsed-config cache misses), the admin API (hono),
+ * the node intermediate client, gRPC, the hub link and the message API are
+ * imported when they start. With a stored identity the Workload API comes
+ * first and the admin API right after it; a node that has to enroll starts
+ * the admin API at once, so that status is served during enrollment.
+ * Once everything runs, the memory only start-up needed is given back
+ * (`memory_trim.ts`).
  * @module
  */
 import type { CliIo } from "./cli/command.ts";
-import { loadConfig } from "./config/mod.ts";
+import { loadConfig, loadConfigCached } from "./config/load.ts";
 import { createLogger, type Logger } from "./log/mod.ts";
 import { openStore } from "./store/mod.ts";
 import { nodeIdentityFromConfig } from "./identity/from_config.ts";
-import { identityPem } from "./identity/state.ts";
+import { IDENTITY_UNIT, identityPem } from "./identity/state.ts";
 import type { AdminOptions, AdminServer } from "./admin/server.ts";
 import { runtimeReadiness } from "./admin/readiness.ts";
 import { MetricsRegistry, registerRuntimeMetrics } from "./metrics/mod.ts";
@@ -29,6 +33,10 @@ import type { WorkloadApi } from "./workloadapi/mod.ts";
 import type { HubLink } from "./hub/mod.ts";
 import type { MessageApi } from "./messageapi/mod.ts";
 import type { Message } from "./message/mod.ts";
+import { trimStartupMemory } from "./memory_trim.ts";
+
+/** How long after start-up the start-up memory is given back. */
+const TRIM_AFTER_MS = 3_000;
 
 /** Options of {@link startRuntime} and {@link startHub}. */
 export interface StartOptions {
@@ -77,9 +85,12 @@ async function startAdmin(
  * end the process with their message.
  */
 export async function startRuntime(options: StartOptions): Promise<number> {
-  const config = await loadConfig("edge", options.configPath, {
+  // The YAML parser runs only when the file changed since the last start
+  // (the parse is cached in the state dir; the schema is applied either way).
+  const loaded = await loadConfigCached("edge", options.configPath, {
     stateDirOverride: options.stateDirOverride,
   });
+  const { config } = loaded;
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
@@ -87,7 +98,10 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     .child({ component: "runtime", node: config.node.name });
   const store = await openStore(config.stateDir, { logger: log });
   using _lock = await store.lock();
-  log.info("state directory ready", { stateDir: config.stateDir });
+  log.info("state directory ready", {
+    stateDir: config.stateDir,
+    configParse: loaded.from,
+  });
   const shutdown = shutdownSignal();
   const { signal } = shutdown;
   // One registry for every part (the hub link registers its own metrics on
@@ -121,9 +135,9 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   let link: HubLink | undefined;
   let messages: MessageApi | undefined;
   let stopReload = () => {};
-  // The admin API comes up while the node enrolls (status is served during
-  // a long enrollment), but enrollment does not wait for it.
-  const admin = startAdmin({
+  let cacheSaved: Promise<unknown> | undefined;
+  let trimTimer: ReturnType<typeof setTimeout> | undefined;
+  const adminOptions = {
     socketPath: config.admin.socketPath,
     status: () => ({
       identity: identity.manager.status(),
@@ -140,11 +154,16 @@ export async function startRuntime(options: StartOptions): Promise<number> {
       }),
     metrics,
     logger: log,
-  });
+  };
+  // A node that has to enroll starts the admin API at once (status is
+  // served during a long enrollment; enrollment does not wait for it). With
+  // a stored identity it starts right after the Workload API, which thus
+  // serves without waiting for hono.
+  const enrolling = !(await store.list()).includes(IDENTITY_UNIT);
+  let admin = enrolling ? startAdmin(adminOptions) : undefined;
   try {
     identity.upstream.start?.(signal);
     await identity.manager.start(signal);
-    await admin; // up before the other parts announce themselves
     if (config.workloadApi.enabled) {
       if (config.identity.upstream === "hub") {
         const { IntermediateRenewer } = await import(
@@ -175,6 +194,10 @@ export async function startRuntime(options: StartOptions): Promise<number> {
         onSvidIssued: hooks.onSvidIssued,
         onCallEnd: hooks.onWorkloadCall,
       });
+    }
+    admin ??= startAdmin(adminOptions);
+    await admin; // up before the other parts announce themselves
+    if (workloadApi) {
       options.io.stdout(`SPIFFE_ENDPOINT_SOCKET=${workloadApi.address}\n`);
       log.info("Workload API serving", { address: workloadApi.address });
     }
@@ -230,6 +253,22 @@ export async function startRuntime(options: StartOptions): Promise<number> {
       deliver = (m) => void api.deliver(m);
       options.io.stdout(`MESSAGE_SOCKET=${config.hub.messageApi.socketPath}\n`);
     }
+    // Start-up is over: keep the config's parse for the next start (under
+    // the state dir's lock, which this process holds), and give back the
+    // memory only start-up needed once the first connections have settled.
+    cacheSaved = loaded.saveCache(store).then(
+      (saved) => saved && log.debug("configuration parse cached"),
+      (err) =>
+        log.warn("configuration parse not cached", {
+          error: (err as Error).message,
+        }),
+    );
+    const timer = setTimeout(() => {
+      const r = trimStartupMemory();
+      if (r) log.debug("start-up memory given back", { ...r });
+    }, TRIM_AFTER_MS);
+    Deno.unrefTimer(timer);
+    trimTimer = timer;
     await identity.manager.run(signal);
     log.info("runtime stopped");
     return 0;
@@ -239,6 +278,8 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   } finally {
     shutdown.dispose();
     stopReload();
+    clearTimeout(trimTimer);
+    await cacheSaved;
     await renewer?.stop();
     await messages?.close();
     await link?.close();

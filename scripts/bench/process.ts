@@ -15,9 +15,17 @@
  *
  * There is no `denort` on this machine, so these run under `deno run`, not
  * a compiled binary (which skips module resolution and type stripping).
+ * Like a compiled binary, which is an executable file of its own, the
+ * runtime runs from a private copy of the `deno` executable: the hub, the
+ * probes and this script map the original, so the runtime's file-backed
+ * pages are its own (the runtime gives back the start-up ones a few seconds
+ * after start-up, `src/memory_trim.ts`, and the kernel does that only for
+ * pages no other process maps). `--shared-binary` runs it from the shared
+ * executable instead. After the idle figure, one more FetchX509SVID shows
+ * how much of the given-back memory a call brings back.
  *
  *   deno run --allow-all scripts/bench/process.ts [K=5] [SETTLE_SECONDS=10] \
- *     [--bundle] [-- DENO_FLAG…]
+ *     [--bundle] [--shared-binary] [-- DENO_FLAG…]
  *
  * `--bundle` runs the runtime from `deno bundle --code-splitting` output
  * instead of the sources (npm packages inlined, one file per lazily loaded
@@ -186,13 +194,16 @@ if (Deno.args[0] === "--probe") {
 const dashes = Deno.args.indexOf("--");
 const ours = dashes < 0 ? Deno.args : Deno.args.slice(0, dashes);
 const BUNDLE = ours.includes("--bundle");
-const positional = ours.filter((a) => a !== "--bundle");
+const SHARED_BINARY = ours.includes("--shared-binary");
+const positional = ours.filter((a) =>
+  a !== "--bundle" && a !== "--shared-binary"
+);
 const EXTRA_FLAGS = dashes < 0 ? [] : Deno.args.slice(dashes + 1);
 const K = Number(positional[0] ?? 5);
 const SETTLE_S = Number(positional[1] ?? 10);
 if (!(K >= 1) || !(SETTLE_S >= 0)) {
   console.error(
-    "usage: process.ts [cold starts ≥ 1] [settle seconds ≥ 0] [--bundle] [-- DENO_FLAG…]",
+    "usage: process.ts [cold starts ≥ 1] [settle seconds ≥ 0] [--bundle] [--shared-binary] [-- DENO_FLAG…]",
   );
   Deno.exit(2);
 }
@@ -293,6 +304,8 @@ const flags = await cliFlags(ROOT);
 
 /** What the runtime runs: the sources, or their bundle (`--bundle`, set below). */
 let entry = `${ROOT}src/main.ts`;
+/** The runtime's executable: a private copy of deno (set below) or deno itself. */
+let runtimeExe = Deno.execPath();
 
 /** The runtime under `/usr/bin/time -v -o timeFile`. */
 function spawnTimedRuntime(config: string, timeFile: string) {
@@ -301,7 +314,7 @@ function spawnTimedRuntime(config: string, timeFile: string) {
       "-v",
       "-o",
       timeFile,
-      Deno.execPath(),
+      runtimeExe,
       "run",
       "--quiet",
       ...flags,
@@ -421,6 +434,18 @@ try {
       `set-up: the runtime runs from a bundle (deno bundle --code-splitting): ${entry}`,
     );
   }
+  if (!SHARED_BINARY) {
+    runtimeExe = `${dir}/edge-runtime-deno`;
+    await Deno.copyFile(Deno.execPath(), runtimeExe);
+    await Deno.chmod(runtimeExe, 0o755);
+    console.log(
+      `set-up: the runtime runs from its own copy of the deno executable (${runtimeExe}), as a compiled binary would`,
+    );
+  } else {
+    console.log(
+      "set-up: the runtime runs from the deno executable the hub, the probes and this script share (--shared-binary)",
+    );
+  }
   // ---- set-up: hub, token, one enrollment, everything enabled
   const sys = await writeSystemConfigs(dir, { nodeName: "bench-node" });
   const sinks = `${dir}/sinks`;
@@ -529,6 +554,13 @@ try {
   );
   const idle = procMemMiB(pid);
   const split = rssSplitMiB(pid);
+  // One more Workload API call, then the memory again: what a call brings
+  // back of what the runtime gave back after start-up.
+  const again = await startProbe(sys.workloadSocket);
+  await again.go();
+  await served(again, r);
+  await sleep(500);
+  const afterCall = procMemMiB(pid);
   const parts = [
     `Workload API ${status.workloadApi ? "serving" : "off"}`,
     `hub link ${status.hubLink?.state}`,
@@ -550,6 +582,7 @@ try {
       `${
         f1(split.file)
       } MiB file-backed, mostly the deno executable's code); ` +
+      `after one more FetchX509SVID: VmRSS ${f1(afterCall.rss)} MiB; ` +
       `time -v: max RSS ${f1(t.maxRssMiB)} MiB, exit ${t.exit}`,
   );
   if (t.exit !== 0) throw new Error(`runtime exit ${t.exit}: ${r.stderr()}`);
