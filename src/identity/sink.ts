@@ -7,7 +7,8 @@
  *
  * Each file is replaced atomically (temp file in the same directory, fsync,
  * rename, fsync the directory); the key file is 0600, the others 0644. The
- * reload command is an argv list run without a shell.
+ * reload command is an argv list run without a shell. When the files
+ * already hold the identity (a restart), nothing is written or reloaded.
  *
  * @example
  * ```ts
@@ -74,6 +75,17 @@ export async function writeFileAtomic(
   }
 }
 
+/** True when `path` is a regular file with exactly `text` and `mode`. */
+async function holds(path: string, text: string, mode: number) {
+  try {
+    const st = await Deno.lstat(path);
+    if (!st.isFile || (st.mode! & 0o777) !== mode) return false;
+    return (await Deno.readTextFile(path)) === text;
+  } catch {
+    return false;
+  }
+}
+
 /** Run `argv` without a shell; resolves with its exit code. */
 async function runReload(
   argv: readonly string[],
@@ -101,10 +113,27 @@ export function createNodeIdentitySink(
   let chain = Promise.resolve();
   const write = async (id: NodeIdentity) => {
     const pem = await identityPem(id);
-    // Key first: a reader that sees the new cert finds its key already there.
-    await writeFileAtomic(options.keyFile, pem.keyPem, 0o600);
-    await writeFileAtomic(options.certFile, pem.certPem, 0o644);
-    await writeFileAtomic(options.caFile, pem.caPem, 0o644);
+    const files = [
+      // Key first: a reader that sees the new cert finds its key already there.
+      [options.keyFile, pem.keyPem, 0o600],
+      [options.certFile, pem.certPem, 0o644],
+      [options.caFile, pem.caPem, 0o644],
+    ] as const;
+    // Every start publishes the stored identity: when the files already
+    // hold it, nothing is written (no fsyncs, no flash wear) or reloaded.
+    const same = await Promise.all(
+      files.map(([path, text, mode]) => holds(path, text, mode)),
+    );
+    if (same.every(Boolean)) {
+      log.debug("node identity files already current", {
+        certFile: options.certFile,
+        serial: id.leaf.serialHex,
+      });
+      return;
+    }
+    for (const [path, text, mode] of files) {
+      await writeFileAtomic(path, text, mode);
+    }
     log.info("node identity files written", {
       certFile: options.certFile,
       serial: id.leaf.serialHex,

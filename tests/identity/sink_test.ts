@@ -18,7 +18,7 @@ import {
 } from "../../src/pki/mod.ts";
 import { waitFor, withTempDir } from "./_helpers.ts";
 
-Deno.test("a renewal rewrites the node PEM files and runs the reload command without a shell", async () => {
+Deno.test("a renewal rewrites the node PEM files and runs the reload command without a shell; a restart with the same identity writes nothing", async () => {
   const hub = await startCloudcoreStandin();
   try {
     await withTempDir(async (dir) => {
@@ -68,6 +68,30 @@ Deno.test("a renewal rewrites the node PEM files and runs the reload command wit
       const leftovers = [...Deno.readDirSync(`${dir}/node`)].map((e) => e.name)
         .filter((n) => n.includes(".tmp-"));
       assertEquals(leftovers, []);
+
+      // A restart publishes the stored identity again: files that already
+      // hold it are left alone and nothing is reloaded ...
+      await Deno.remove(marker);
+      const inode = (await Deno.stat(files.certFile)).ino;
+      const restarted = new IdentityEvents();
+      restarted.watch(
+        createNodeIdentitySink({ ...files, reloadCommand: ["touch", marker] }),
+      );
+      await restarted.publish(next);
+      assertEquals((await Deno.stat(files.certFile)).ino, inode);
+      assert(
+        !(await Deno.stat(marker).then(() => true, () => false)),
+        "reloaded although nothing changed",
+      );
+      // ... unless one of them differs (here: a key file left readable).
+      await Deno.chmod(files.keyFile, 0o644);
+      const again = new IdentityEvents();
+      again.watch(
+        createNodeIdentitySink({ ...files, reloadCommand: ["touch", marker] }),
+      );
+      await again.publish(next);
+      assertEquals((await Deno.stat(files.keyFile)).mode! & 0o777, 0o600);
+      assert(await Deno.stat(marker).then(() => true, () => false));
     });
   } finally {
     await hub.close();
