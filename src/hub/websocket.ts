@@ -62,6 +62,27 @@ export function createWebSocketTransport(
   };
 }
 
+/**
+ * Why the hub refuses this node, from a plain HTTPS request to the events
+ * URL (the hub answers 401/403 with the reason, else 426); `undefined` when
+ * it does not refuse it or cannot be asked.
+ */
+async function refusalReason(
+  url: string,
+  headers: Record<string, string>,
+  client: Deno.HttpClient,
+): Promise<string | undefined> {
+  const res = await fetch(url.replace(/^wss:/, "https:"), {
+    headers,
+    client,
+    signal: AbortSignal.timeout(2_000),
+  });
+  const text = (await res.text()).trim().slice(0, 300);
+  return res.status === 401 || res.status === 403
+    ? `the hub refused the node: ${text}`
+    : undefined;
+}
+
 function connectWebSocket(
   url: string,
   headers: Record<string, string>,
@@ -110,13 +131,27 @@ function connectWebSocket(
       open = true;
       resolve(conn);
     };
+    // Deno's WebSocket does not show why a handshake was refused; the hub
+    // answers the same refusal to a plain request (403 locked, revoked, …),
+    // so ask once before giving up.
+    let refused = false;
+    const handshakeFailed = (why: string) => {
+      if (refused) return;
+      refused = true;
+      refusalReason(url, headers, client).then(
+        (reason) => fail(reason ?? why),
+        () => fail(why),
+      );
+    };
     ws.onerror = (ev) => {
       if (!open) {
-        fail((ev as ErrorEvent).message ?? "connection refused");
+        handshakeFailed((ev as ErrorEvent).message ?? "connection refused");
       }
     };
     ws.onclose = (ev) => {
-      if (!open) return fail(`closed during the handshake (${ev.code})`);
+      if (!open) {
+        return handshakeFailed(`closed during the handshake (${ev.code})`);
+      }
       finish({ code: ev.code, reason: ev.reason });
     };
     ws.onmessage = (ev) => {

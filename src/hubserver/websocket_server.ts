@@ -129,9 +129,31 @@ export function startWebSocketServer(
     requestCert: true,
     rejectUnauthorized: false,
     minVersion: "TLSv1.2",
-  }, (_req, res) => {
-    res.writeHead(426, { "content-type": "text/plain; charset=utf-8" });
-    res.end("upgrade to a WebSocket at /<projectID>/<nodeName>/events\n");
+  }, (req, res) => {
+    // A plain request to a node's events URL is told what an upgrade would
+    // be told when the node is refused (a WebSocket client may not show a
+    // refused handshake's reason: the runtime asks this way, see
+    // src/hub/websocket.ts); otherwise "upgrade required".
+    const plain = (status: number, text: string) => {
+      res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`${text}\n`);
+    };
+    const node = nodeFromCloudHubPath(req.url ?? "");
+    if (!node) {
+      return plain(
+        426,
+        "upgrade to a WebSocket at /<projectID>/<nodeName>/events",
+      );
+    }
+    o.authority.authenticateNode(peerChainOf(req.socket as TLSSocket), { node })
+      .then(
+        () => plain(426, "upgrade to a WebSocket at this URL"),
+        (err) =>
+          plain(
+            isEdgeError(err, "HUB_FORBIDDEN") ? 403 : 401,
+            (err as Error).message,
+          ),
+      );
   });
   server.on("secureConnection", (s: TLSSocket) => {
     sockets.add(s);

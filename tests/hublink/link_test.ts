@@ -4,7 +4,11 @@
  * resend until ACK, pushed entries, certificate rotation and lock (the last
  * two over WebSocket and over QUIC).
  */
-import { assert, assertEquals } from "../_fixtures/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertStringIncludes,
+} from "../_fixtures/assert.ts";
 import { IdentityEvents } from "../../src/identity/mod.ts";
 import { startHubLink } from "../../src/hub/mod.ts";
 import { newMessage } from "../../src/message/mod.ts";
@@ -156,7 +160,7 @@ for (const transport of ["websocket", "quic"] as const) {
     }
   });
 
-  Deno.test(`${transport}: a locked node's link is closed within 1 s and its reconnects are refused`, async () => {
+  Deno.test(`${transport}: a locked node's link is closed within 1 s and its reconnects are refused with the hub's reason`, async () => {
     const h = await startLinkHub();
     const store = await openStore(`${h.dir}/pi-1`);
     const identity = new IdentityEvents();
@@ -185,6 +189,11 @@ for (const transport of ["websocket", "quic"] as const) {
       await new Promise((r) => setTimeout(r, 1_500));
       assert(link.status().state !== "connected", "reconnected while locked");
       assertEquals(link.status().connections, 1);
+      // The hub's reason reaches the node's status over both transports.
+      assertStringIncludes(
+        link.status().lastError ?? "",
+        'the hub refused the node: node "pi-1" is locked',
+      );
       await link.publish(telemetry(1));
       await h.hub.authority.unlockNode("pi-1");
       await waitFor(() => link.outbox.size === 0, "delivery after unlock");
