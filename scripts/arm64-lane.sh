@@ -16,6 +16,8 @@
 #      into the cache dir, trying 2.9.6 (the version we pin) first, then 2.9.5.
 #   4. Prints Deno.build.target of the aarch64 deno and of a child process it
 #      spawns, then runs `deno task demo` with it and fails if the demo fails.
+#   5. Runs the libcrypto (FFI) P-256 test with Debian's arm64 libssl3
+#      (downloaded from the Debian archive apt uses, unpacked into the cache).
 #
 # Environment:
 #   EDGE_RUNTIME_ARM64_CACHE    cache dir (default ~/.cache/edge-runtime-arm64):
@@ -128,3 +130,36 @@ if [ "$rc" -ne 0 ]; then
   die "the demo exited $rc on $TARGET (lane took ${elapsed} s)"
 fi
 say "OK: the demo passed on $TARGET in ${elapsed} s"
+
+# 5. The native P-256 path (src/pki/_openssl.ts: OpenSSL's libcrypto over
+#    FFI, which the runtime opens under load) on aarch64: Debian's arm64
+#    libssl3 of the version apt offers this machine, unpacked into the cache
+#    (not installed: the sysroot has no libssl).
+ssl_dir="$CACHE/libssl3-arm64"
+ssl_lib="$ssl_dir/usr/lib/aarch64-linux-gnu"
+if [ ! -e "$ssl_lib/libcrypto.so.3" ]; then
+  file=$(apt-cache show --no-all-versions libssl3 2>/dev/null | sed -n 's/^Filename: //p' | head -1)
+  if [ -z "$file" ]; then
+    as_root apt-get update -qq
+    file=$(apt-cache show --no-all-versions libssl3 | sed -n 's/^Filename: //p' | head -1)
+  fi
+  [ -n "$file" ] || die "apt knows no libssl3 package"
+  file="${file%_*.deb}_arm64.deb"
+  got=""
+  for base in $(apt-cache policy libssl3 | awk '$1 ~ /^[0-9]+$/ && $2 ~ /^https?:/ {print $2}' | sort -u) \
+    http://deb.debian.org/debian-security http://deb.debian.org/debian; do
+    if curl -fsSL --max-time 120 -o "$CACHE/libssl3-arm64.deb" "$base/$file" 2>/dev/null; then
+      got="$base/$file"
+      break
+    fi
+  done
+  [ -n "$got" ] || die "cannot download $file (arm64 libssl3) from Debian"
+  say "unpacking $got"
+  rm -rf "$ssl_dir"
+  dpkg-deb -x "$CACHE/libssl3-arm64.deb" "$ssl_dir"
+  rm -f "$CACHE/libssl3-arm64.deb"
+fi
+say "running the libcrypto (FFI) signer test on $TARGET"
+LD_LIBRARY_PATH="$ssl_lib" "$deno" test --quiet --allow-all src/pki/_openssl_test.ts ||
+  die "the libcrypto signer test failed on $TARGET"
+say "OK: libcrypto keys and signatures work on $TARGET"

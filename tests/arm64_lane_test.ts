@@ -7,7 +7,7 @@ import { assertEquals, assertStringIncludes } from "./_fixtures/assert.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
-Deno.test("the end-to-end demo passes on aarch64 under qemu-user, and every process in it is aarch64", async () => {
+Deno.test("the end-to-end demo passes on aarch64 under qemu-user, every process in it is aarch64, and the libcrypto signer works there", async () => {
   const out = await new Deno.Command("bash", {
     args: [`${root}/scripts/arm64-lane.sh`],
     env: { NO_COLOR: "1" },
@@ -30,6 +30,7 @@ Deno.test("the end-to-end demo passes on aarch64 under qemu-user, and every proc
       "rotated while the hub was down",
       "demo finished in ",
       "OK: the demo passed on aarch64-unknown-linux-gnu",
+      "OK: libcrypto keys and signatures work on aarch64-unknown-linux-gnu",
     ]
   ) assertStringIncludes(text, step);
 });
