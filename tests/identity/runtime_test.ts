@@ -81,6 +81,12 @@ Deno.test({
 
           // Hub down for more than three renewal periods.
           await hub.pause();
+          // A renewal already in flight may still land: take the serial once
+          // an attempt has failed against the paused hub.
+          await waitFor(
+            async () => ((await identityStatus(socket))?.failures ?? 0) >= 1,
+            "a failed attempt",
+          );
           const before = (await identityStatus(socket))!.serial;
           await waitFor(
             async () => ((await identityStatus(socket))?.failures ?? 0) >= 5,
