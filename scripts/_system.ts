@@ -137,6 +137,8 @@ export interface SystemLayout {
   workloadSocket: string;
   messageSocket: string;
   nodeName: string;
+  /** The edge config's `identity.tokenFile`. */
+  tokenFile: string;
   workloadUid: number;
   workloadSpiffeId: string;
 }
@@ -166,6 +168,7 @@ export async function writeSystemConfigs(
     workloadSocket: `${dir}/workload.sock`,
     messageSocket: `${dir}/messages.sock`,
     nodeName,
+    tokenFile: `${dir}/join-token`,
     workloadUid: uid,
     workloadSpiffeId: spiffeId,
   };
@@ -190,7 +193,7 @@ stateDir: ${l.edgeStateDir}
 log:
   level: warn
 identity:
-  tokenFile: ${dir}/join-token
+  tokenFile: ${l.tokenFile}
 hub:
   httpServer: ${l.enrollUrl}
   websocketServer: 127.0.0.1:${wsPort}
@@ -210,4 +213,42 @@ admin:
 `,
   );
   return l;
+}
+
+/**
+ * Start the system's hub and put a fresh join token for its node in the
+ * edge config's token file (0600); the hub is stopped again on failure.
+ */
+export async function startSystemHub(l: SystemLayout): Promise<Proc> {
+  const hub = await spawnProgram(["hub", "--config", l.hubConfig]);
+  try {
+    await hub.waitFor(/admin socket:/);
+    const token = await runProgram([
+      "token",
+      "create",
+      "--node",
+      l.nodeName,
+      "--config",
+      l.hubConfig,
+    ]);
+    await Deno.writeTextFile(l.tokenFile, token.trim() + "\n", { mode: 0o600 });
+    return hub;
+  } catch (err) {
+    await hub.stop();
+    throw err;
+  }
+}
+
+/** SPIFFE IDs of the X509-SVIDs a workload process (this uid) fetches from `endpoint`. */
+export async function fetchSvidIds(endpoint: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/scripts/demo_workload.ts`, "x509", "1"],
+    env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const line = JSON.parse(
+    new TextDecoder().decode(out.stdout).trim().split("\n")[0],
+  );
+  return (line.svids ?? []).map((s: { spiffe_id: string }) => s.spiffe_id);
 }

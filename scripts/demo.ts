@@ -154,11 +154,11 @@ try {
         "--config",
         sys.hubConfig,
       ])).trim();
-      await Deno.writeTextFile(`${dir}/join-token`, token + "\n", {
+      await Deno.writeTextFile(sys.tokenFile, token + "\n", {
         mode: 0o600,
       });
       say(
-        `        token written to ${dir}/join-token (<caHash>.<jwt>, not shown)`,
+        `        token written to ${sys.tokenFile} (<caHash>.<jwt>, not shown)`,
       );
     },
   );

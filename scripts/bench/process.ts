@@ -47,7 +47,7 @@ import {
   type Proc,
   ROOT,
   runProgram,
-  spawnProgram,
+  startSystemHub,
   writeSystemConfigs,
 } from "../_system.ts";
 import { report } from "./_report.ts";
@@ -467,18 +467,8 @@ try {
   await Deno.writeTextFile(sys.edgeConfig, edge);
   console.log("set-up: checking the config, starting the hub");
   await runProgram(["check-config", "--config", sys.edgeConfig]);
-  const hub = await spawnProgram(["hub", "--config", sys.hubConfig]);
+  const hub = await startSystemHub(sys);
   procs.push(hub);
-  await hub.waitFor(/admin socket:/);
-  const token = (await runProgram([
-    "token",
-    "create",
-    "--node",
-    sys.nodeName,
-    "--config",
-    sys.hubConfig,
-  ])).trim();
-  await Deno.writeTextFile(`${dir}/join-token`, token + "\n", { mode: 0o600 });
   console.log("set-up: first start of the runtime (enrollment)");
   {
     const p = await startProbe(sys.workloadSocket);

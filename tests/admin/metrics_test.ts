@@ -12,8 +12,8 @@ import {
 import {
   type Proc,
   ROOT,
-  runProgram,
   spawnProgram,
+  startSystemHub,
   writeSystemConfigs,
 } from "../../scripts/_system.ts";
 
@@ -59,20 +59,8 @@ Deno.test("a running runtime reports health, readiness and its metrics on the ad
   try {
     const sys = await writeSystemConfigs(dir);
     const adminSocket = `${dir}/edge-admin.sock`;
-    const hub = await spawnProgram(["hub", "--config", sys.hubConfig]);
+    const hub = await startSystemHub(sys);
     procs.push(hub);
-    await hub.waitFor(/admin socket:/);
-    const token = (await runProgram([
-      "token",
-      "create",
-      "--node",
-      sys.nodeName,
-      "--config",
-      sys.hubConfig,
-    ])).trim();
-    await Deno.writeTextFile(`${dir}/join-token`, token + "\n", {
-      mode: 0o600,
-    });
     const edge = await spawnProgram(["run", "--config", sys.edgeConfig]);
     procs.push(edge);
     const endpoint =

@@ -11,26 +11,13 @@ import {
   assertStringIncludes,
 } from "../_fixtures/assert.ts";
 import {
+  fetchSvidIds,
   type Proc,
-  ROOT,
-  runProgram,
   spawnProgram,
+  startSystemHub,
   writeSystemConfigs,
 } from "../../scripts/_system.ts";
 import { fetchAdminStatus } from "../../src/admin/mod.ts";
-
-async function svidIds(endpoint: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/scripts/demo_workload.ts`, "x509", "1"],
-    env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const line = JSON.parse(
-    new TextDecoder().decode(out.stdout).trim().split("\n")[0],
-  );
-  return (line.svids ?? []).map((s: { spiffe_id: string }) => s.spiffe_id);
-}
 
 /** The `configParse` of the runtime's "state directory ready" log line. */
 function configParse(stderr: string): string | undefined {
@@ -67,18 +54,8 @@ Deno.test("a restart with an unchanged configuration uses the cached parse, a ch
     return { p, endpoint };
   };
   try {
-    const hub = await spawnProgram(["hub", "--config", sys.hubConfig]);
+    const hub = await startSystemHub(sys);
     procs.push(hub);
-    await hub.waitFor(/admin socket:/);
-    const token = await runProgram([
-      "token",
-      "create",
-      "--node",
-      sys.nodeName,
-      "--config",
-      sys.hubConfig,
-    ]);
-    await Deno.writeTextFile(`${dir}/join-token`, token, { mode: 0o600 });
 
     // 1. first start: enrolls, parses the file, caches the parse
     const first = await start();
@@ -97,7 +74,7 @@ Deno.test("a restart with an unchanged configuration uses the cached parse, a ch
     const trim = second.p.stderr().split("\n")
       .find((l) => l.includes('"start-up memory given back"'))!;
     assert(JSON.parse(trim).mappings > 0, trim);
-    assertEquals(await svidIds(second.endpoint), [sys.workloadSpiffeId]);
+    assertEquals(await fetchSvidIds(second.endpoint), [sys.workloadSpiffeId]);
     assert(
       (await fetchAdminStatus(`${dir}/edge-admin.sock`)) !== undefined,
       "the admin API stopped answering after the trim",
@@ -112,7 +89,7 @@ Deno.test("a restart with an unchanged configuration uses the cached parse, a ch
     );
     const third = await start();
     assertEquals(configParse(third.p.stderr()), "parsed");
-    assertEquals(await svidIds(third.endpoint), [renamed]);
+    assertEquals(await fetchSvidIds(third.endpoint), [renamed]);
     await waitForStderr(third.p, '"configuration parse cached"');
     assertStringIncludes(third.p.stderr(), '"configParse":"parsed"');
   } finally {

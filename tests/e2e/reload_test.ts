@@ -9,25 +9,11 @@ import {
   assertStringIncludes,
 } from "../_fixtures/assert.ts";
 import {
-  ROOT,
-  runProgram,
+  fetchSvidIds,
   spawnProgram,
+  startSystemHub,
   writeSystemConfigs,
 } from "../../scripts/_system.ts";
-
-async function svidIds(endpoint: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/scripts/demo_workload.ts`, "x509", "1"],
-    env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const line = JSON.parse(
-    new TextDecoder().decode(out.stdout).trim().split("\n")[0],
-  );
-  if (!line.svids) return [];
-  return line.svids.map((s: { spiffe_id: string }) => s.spiffe_id);
-}
 
 async function until<T>(
   fn: () => Promise<T>,
@@ -45,23 +31,13 @@ async function until<T>(
 Deno.test("SIGHUP reloads registration entries without a restart; a bad file changes nothing", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edge-reload-" });
   const sys = await writeSystemConfigs(dir);
-  const hub = await spawnProgram(["hub", "--config", sys.hubConfig]);
+  const hub = await startSystemHub(sys);
   let edge: Awaited<ReturnType<typeof spawnProgram>> | undefined;
   try {
-    await hub.waitFor(/admin socket:/);
-    const token = await runProgram([
-      "token",
-      "create",
-      "--node",
-      sys.nodeName,
-      "--config",
-      sys.hubConfig,
-    ]);
-    await Deno.writeTextFile(`${dir}/join-token`, token, { mode: 0o600 });
     edge = await spawnProgram(["run", "--config", sys.edgeConfig]);
     const endpoint =
       (await edge.waitFor(/SPIFFE_ENDPOINT_SOCKET=(unix:\/\/\S+)/, 60_000))[1];
-    assertEquals(await svidIds(endpoint), [sys.workloadSpiffeId]);
+    assertEquals(await fetchSvidIds(endpoint), [sys.workloadSpiffeId]);
 
     const renamed = "spiffe://example.org/workload/renamed";
     const original = await Deno.readTextFile(sys.edgeConfig);
@@ -71,7 +47,7 @@ Deno.test("SIGHUP reloads registration entries without a restart; a bad file cha
     );
     edge.child.kill("SIGHUP");
     assertEquals(
-      await until(() => svidIds(endpoint), (ids) => ids[0] === renamed),
+      await until(() => fetchSvidIds(endpoint), (ids) => ids[0] === renamed),
       [renamed],
     );
 
@@ -85,7 +61,7 @@ Deno.test("SIGHUP reloads registration entries without a restart; a bad file cha
       (e) => e.includes("configuration not reloaded"),
     );
     assertStringIncludes(edge.stderr(), "configuration not reloaded");
-    assertEquals(await svidIds(endpoint), [renamed]);
+    assertEquals(await fetchSvidIds(endpoint), [renamed]);
     assert(edge.child.pid > 0);
   } finally {
     await edge?.stop();

@@ -9,8 +9,8 @@ import {
   rejects as assertRejects,
 } from "node:assert/strict";
 import {
-  runProgram,
   spawnProgram,
+  startSystemHub,
   TIMEOUT_SCALE,
   writeSystemConfigs,
 } from "../../scripts/_system.ts";
@@ -19,19 +19,9 @@ import { spawnNodeClient } from "./_harness.ts";
 Deno.test("on SIGTERM the runtime ends a workload's held stream and exits with code 0 although the workload stays connected", async () => {
   const dir = await Deno.makeTempDir({ prefix: "edge-sigterm-" });
   const sys = await writeSystemConfigs(dir);
-  const hub = await spawnProgram(["hub", "--config", sys.hubConfig]);
+  const hub = await startSystemHub(sys);
   let edge: Awaited<ReturnType<typeof spawnProgram>> | undefined;
   try {
-    await hub.waitFor(/admin socket:/);
-    const token = await runProgram([
-      "token",
-      "create",
-      "--node",
-      sys.nodeName,
-      "--config",
-      sys.hubConfig,
-    ]);
-    await Deno.writeTextFile(`${dir}/join-token`, token, { mode: 0o600 });
     edge = await spawnProgram(["run", "--config", sys.edgeConfig]);
     await edge.waitFor(/SPIFFE_ENDPOINT_SOCKET=unix:\/\//, 60_000);
 
