@@ -21,18 +21,12 @@
  * @module
  */
 
+import { libc, readSmallFile } from "./libc.ts";
+
 /** `MADV_PAGEOUT` (asm-generic value: x86_64 and aarch64). */
 const MADV_PAGEOUT = 21;
-const O_RDONLY = 0;
-const O_CLOEXEC = 0o2000000;
-
-const SYMBOLS = {
-  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
-  malloc_trim: { parameters: ["usize"], result: "i32" },
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  close: { parameters: ["i32"], result: "i32" },
-} as const;
+/** Largest `/proc/self/smaps` read (~1 KiB per mapping). */
+const SMAPS_MAX_BYTES = 4 << 20;
 
 /** One mapping of `/proc/<pid>/smaps`. */
 export interface Mapping {
@@ -111,61 +105,32 @@ export interface TrimReport {
  */
 export function trimStartupMemory(): TrimReport | undefined {
   if (Deno.build.os !== "linux") return undefined;
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  let c: ReturnType<typeof libc>;
   try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS);
+    c = libc();
   } catch {
     return undefined;
   }
+  const report: TrimReport = { mappings: 0, residentKb: 0 };
+  let text: string | undefined;
   try {
-    const c = lib.symbols;
-    const text = readProcFile(c, "/proc/self/smaps");
-    const report: TrimReport = { mappings: 0, residentKb: 0 };
-    if (text !== undefined) {
-      for (const m of cleanFileMappings(parseSmaps(text))) {
-        const r = c.madvise(
-          Deno.UnsafePointer.create(m.start),
-          m.end - m.start,
-          MADV_PAGEOUT,
-        );
-        if (r !== 0) {
-          report.pageoutError = "madvise(MADV_PAGEOUT) refused (Linux < 5.4?)";
-          break;
-        }
-        report.mappings++;
-        report.residentKb += m.rssKb;
-      }
-    } else report.pageoutError = "cannot read /proc/self/smaps";
-    c.malloc_trim(0n);
-    return report;
-  } finally {
-    lib.close();
+    text = readSmallFile("/proc/self/smaps", SMAPS_MAX_BYTES);
+  } catch {
+    report.pageoutError = "cannot read /proc/self/smaps";
   }
-}
-
-/** A `/proc` file's text through libc, or `undefined` when unreadable. */
-function readProcFile(
-  c: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"],
-  path: string,
-): string | undefined {
-  const fd = c.open(
-    new TextEncoder().encode(path + "\0"),
-    O_RDONLY | O_CLOEXEC,
-  );
-  if (fd < 0) return undefined;
-  try {
-    // One buffer above glibc's mmap threshold: it is returned to the system
-    // when freed, not left in the C heap.
-    const buf = new Uint8Array(256 * 1024);
-    const dec = new TextDecoder();
-    let text = "";
-    for (;;) {
-      const n = Number(c.read(fd, buf, BigInt(buf.length)));
-      if (n < 0) return undefined;
-      if (n === 0) return text + dec.decode();
-      text += dec.decode(buf.subarray(0, n), { stream: true });
+  for (const m of cleanFileMappings(parseSmaps(text ?? ""))) {
+    const r = c.madvise(
+      Deno.UnsafePointer.create(m.start),
+      m.end - m.start,
+      MADV_PAGEOUT,
+    );
+    if (r !== 0) {
+      report.pageoutError = "madvise(MADV_PAGEOUT) refused (Linux < 5.4?)";
+      break;
     }
-  } finally {
-    c.close(fd);
+    report.mappings++;
+    report.residentKb += m.rssKb;
   }
+  c.malloc_trim(0n);
+  return report;
 }

@@ -23,7 +23,7 @@
 import { createHash } from "node:crypto";
 import { EdgeError } from "../errors.ts";
 import { type PeerCredentials, peerCredentials } from "./peercred.ts";
-import { readLink, readSmallFile } from "./_libc.ts";
+import { readLink, readSmallFile } from "../libc.ts";
 import {
   containerIdFromCgroup,
   parseIdNames,

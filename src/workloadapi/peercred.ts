@@ -5,7 +5,7 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { libc } from "./_libc.ts";
+import { libc } from "../libc.ts";
 
 /** `struct ucred`: who connected. */
 export interface PeerCredentials {
@@ -28,7 +28,17 @@ export function peerCredentials(fd: number): PeerCredentials {
   const buf = new Uint8Array(12);
   const len = new Uint8Array(4);
   new DataView(len.buffer).setUint32(0, 12, true);
-  const rc = libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, len);
+  let c: ReturnType<typeof libc>;
+  try {
+    c = libc();
+  } catch (cause) {
+    throw new EdgeError(
+      "ATTESTATION_FAILED",
+      "cannot load libc.so.6 for caller attestation (is --allow-ffi granted?)",
+      { cause },
+    );
+  }
+  const rc = c.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, len);
   if (rc !== 0) {
     throw new EdgeError(
       "ATTESTATION_FAILED",

@@ -1,12 +1,11 @@
 /**
- * The libc calls the attestor needs, through FFI (`--allow-ffi`): Deno has
- * no API for `SO_PEERCRED`, and its permission model refuses `/proc/<pid>`
- * reads without `--allow-all`, so the `/proc` facts about a caller are read
- * with plain `open`/`read`/`readlink` as well. The only Deno-specific piece
- * of the attestor.
+ * The one binding of the C library, through FFI (`--allow-ffi`), for what
+ * Deno has no API for: `SO_PEERCRED` (the Workload API's attestor),
+ * `/proc` reads (Deno's permission model refuses `/proc/<pid>` without
+ * `--allow-all`, so they use plain `open`/`read`/`readlink`), and
+ * `madvise`/`malloc_trim` (`memory_trim.ts`).
  * @module
  */
-import { EdgeError } from "../errors.ts";
 
 const SYMBOLS = {
   getsockopt: {
@@ -17,23 +16,18 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 
-/** The loaded libc symbols (loaded once). */
+/**
+ * The loaded libc symbols (loaded once). Throws when libc cannot be loaded
+ * (no `--allow-ffi`, not glibc).
+ */
 export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (!lib) {
-    try {
-      lib = Deno.dlopen("libc.so.6", SYMBOLS);
-    } catch (cause) {
-      throw new EdgeError(
-        "ATTESTATION_FAILED",
-        "cannot load libc.so.6 for caller attestation (is --allow-ffi granted?)",
-        { cause },
-      );
-    }
-  }
+  lib ??= Deno.dlopen("libc.so.6", SYMBOLS);
   return lib.symbols;
 }
 
