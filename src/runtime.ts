@@ -5,12 +5,15 @@
  * SIGTERM. Consumers follow the identity's "identity changed" events.
  *
  * Start-up is timed (`scripts/bench/identity.ts`, `scripts/bench/process.ts`):
- * this module's static imports are only what enrollment needs; the YAML
- * parser (only when the parsed-config cache misses), the admin API (hono),
- * the node intermediate client, gRPC, the hub link and the message API are
- * imported when they start. With a stored identity the Workload API comes
- * first and the admin API right after it; a node that has to enroll starts
- * the admin API at once, so that status is served during enrollment.
+ * this module's static imports are only what the start needs; the YAML
+ * parser (only when the parsed-config cache misses), the node identity's
+ * lifecycle (enrollment, renewal, HTTPS), the admin API (hono), the node
+ * intermediate client, the Workload API, the hub link and the message API
+ * are imported when they start. With a stored identity the Workload API
+ * comes first, from the stored node intermediate, and the rest waits (at
+ * most {@link FIRST_CALL_MS}) until it has answered a first call; a node
+ * that has to enroll starts the admin API at once, so that status is
+ * served during enrollment.
  * Once everything runs, the memory only start-up needed is given back
  * (`memory_trim.ts`).
  * @module
@@ -19,7 +22,7 @@ import type { CliIo } from "./cli/command.ts";
 import { loadConfig, loadConfigCached } from "./config/load.ts";
 import { createLogger, type Logger } from "./log/mod.ts";
 import { openStore } from "./store/mod.ts";
-import { nodeIdentityFromConfig } from "./identity/from_config.ts";
+import type { NodeIdentityParts } from "./identity/from_config.ts";
 import { IDENTITY_UNIT, identityPem } from "./identity/state.ts";
 import type { AdminOptions, AdminServer } from "./admin/server.ts";
 import { runtimeReadiness } from "./admin/readiness.ts";
@@ -37,6 +40,12 @@ import { trimStartupMemory } from "./memory_trim.ts";
 
 /** How long after start-up the start-up memory is given back. */
 const TRIM_AFTER_MS = 3_000;
+/**
+ * With a stored identity, how long the rest of start-up waits for the
+ * Workload API to answer a first call (e.g. from a workload started with
+ * the runtime) before it goes on.
+ */
+const FIRST_CALL_MS = 100;
 
 /** Options of {@link startRuntime} and {@link startHub}. */
 export interface StartOptions {
@@ -113,22 +122,31 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     intermediateNotAfter: () => intermediates.current()?.cert.notAfter,
     hubLink: () => link?.status(),
   });
-  const identity = nodeIdentityFromConfig(config, {
-    store,
-    logger: log,
-    onRenewal: hooks.onRenewal,
-  });
+  /** The node identity's parts: built before anything reads them (below). */
+  let identity: NodeIdentityParts;
   // The node's mTLS credentials, kept current by the identity events.
   let nodeTls: NodeTlsCredentials | undefined;
-  identity.events.watch(async (id) => {
-    const pem = await identityPem(id);
-    nodeTls = {
-      certChainPem: pem.certPem,
-      keyPem: pem.keyPem,
-      bundlePem: pem.caPem,
-    };
-    renewer?.nodeChanged();
-  });
+  /** Load the node identity's modules and build its parts (not started). */
+  const buildIdentity = async (): Promise<NodeIdentityParts> => {
+    const { nodeIdentityFromConfig } = await import(
+      "./identity/from_config.ts"
+    );
+    const parts = nodeIdentityFromConfig(config, {
+      store,
+      logger: log,
+      onRenewal: hooks.onRenewal,
+    });
+    parts.events.watch(async (id) => {
+      const pem = await identityPem(id);
+      nodeTls = {
+        certChainPem: pem.certPem,
+        keyPem: pem.keyPem,
+        bundlePem: pem.caPem,
+      };
+      renewer?.nodeChanged();
+    });
+    return parts;
+  };
   const intermediates = createIntermediateHolder();
   let renewer: IntermediateRenewer | undefined;
   let workloadApi: WorkloadApi | undefined;
@@ -155,15 +173,11 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     metrics,
     logger: log,
   };
-  // A node that has to enroll starts the admin API at once (status is
-  // served during a long enrollment; enrollment does not wait for it). With
-  // a stored identity it starts right after the Workload API, which thus
-  // serves without waiting for hono.
-  const enrolling = !(await store.list()).includes(IDENTITY_UNIT);
-  let admin = enrolling ? startAdmin(adminOptions) : undefined;
-  try {
-    identity.upstream.start?.(signal);
-    await identity.manager.start(signal);
+  /**
+   * The node intermediate (from the store; renewed once the node identity
+   * is there) and the Workload API.
+   */
+  const startWorkloadSide = async () => {
     if (config.workloadApi.enabled) {
       if (config.identity.upstream === "hub") {
         const { IntermediateRenewer } = await import(
@@ -181,8 +195,6 @@ export async function startRuntime(options: StartOptions): Promise<number> {
         });
         await renewer.start();
       }
-      // Loaded after the identity is on disk: enrollment does not wait for
-      // the Workload API's modules (~7 ms; no gRPC library, see h2/).
       const { startWorkloadApi } = await import("./workloadapi/mod.ts");
       workloadApi = await startWorkloadApi({
         config: config.workloadApi,
@@ -195,6 +207,37 @@ export async function startRuntime(options: StartOptions): Promise<number> {
         onCallEnd: hooks.onWorkloadCall,
       });
     }
+  };
+  // A node that has to enroll starts the admin API at once (status is
+  // served during a long enrollment; enrollment does not wait for it), then
+  // the Workload API once it has an identity. With a stored identity the
+  // Workload API serves first, from the stored node intermediate, before
+  // the node identity's own modules load and before the admin API (hono):
+  // the node identity is not needed to issue workload SVIDs, and the
+  // intermediate renewer waits for the node's credentials.
+  const enrolling = !(await store.list()).includes(IDENTITY_UNIT);
+  let admin: Promise<AdminServer | undefined> | undefined;
+  try {
+    if (enrolling) {
+      identity = await buildIdentity();
+      admin = startAdmin(adminOptions);
+    } else {
+      await startWorkloadSide();
+      // A workload waiting at boot gets its first answer before the rest
+      // of start-up takes the (single) JS thread, for at most a moment.
+      if (workloadApi) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          workloadApi.server.answered,
+          new Promise((r) => timer = setTimeout(r, FIRST_CALL_MS)),
+        ]);
+        clearTimeout(timer);
+      }
+      identity = await buildIdentity();
+    }
+    identity.upstream.start?.(signal);
+    await identity.manager.start(signal);
+    if (enrolling) await startWorkloadSide();
     admin ??= startAdmin(adminOptions);
     await admin; // up before the other parts announce themselves
     if (workloadApi) {

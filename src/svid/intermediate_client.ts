@@ -31,7 +31,6 @@ import {
   verifyCertificateSignature,
 } from "../pki/mod.ts";
 import type { Store } from "../store/mod.ts";
-import { bodyText, httpsRequest } from "../net/https_client.ts";
 import { bytesEqual, concat } from "../bytes.ts";
 import { x509BundleFromCertificates } from "../bundle/mod.ts";
 import type { IntermediateHolder, NodeIntermediate } from "./intermediate.ts";
@@ -153,6 +152,9 @@ async function post(
   o: RequestIntermediateOptions,
   body: Uint8Array,
 ): Promise<Uint8Array> {
+  // Loaded on the first request: the HTTPS client (node:https) is not needed
+  // to serve the Workload API from a stored intermediate.
+  const { bodyText, httpsRequest } = await import("../net/https_client.ts");
   const res = await httpsRequest({
     url: new URL("/node-ca.crt", o.hubUrl).href,
     method: "POST",

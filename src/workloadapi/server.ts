@@ -102,6 +102,12 @@ export interface WorkloadServer {
   /** Open streams. */
   readonly streams: number;
   /**
+   * Resolves once a first call was answered (an SVID or bundle sent, or the
+   * call refused), or the server closed: start-up gives the first caller
+   * the process before it goes on.
+   */
+  readonly answered: Promise<void>;
+  /**
    * Stop accepting, end all calls (streams end with OK), send GOAWAY and
    * let clients hang up for up to half a second, cut the connections
    * still open, remove the socket file. Idempotent.
@@ -117,7 +123,13 @@ export async function serveWorkloadApi(
 ): Promise<WorkloadServer> {
   const logger = options.logger ?? nullLogger;
   const { service, attestor } = options;
-  const ended = options.onCallEnd ?? (() => {});
+  const onCallEnd = options.onCallEnd ?? (() => {});
+  const firstAnswer = Promise.withResolvers<void>();
+  const answered = () => firstAnswer.resolve();
+  const ended = (method: string, code: number) => {
+    answered();
+    onCallEnd(method, code);
+  };
   let streams = 0;
   const sockets = new Set<net.Socket>();
   const connections = new Set<H2ServerConnection>();
@@ -222,6 +234,7 @@ export async function serveWorkloadApi(
           if (done || v.fingerprint === last) return;
           last = v.fingerprint;
           call.write(v.message);
+          answered();
         } catch (err) {
           finish(err);
         }
@@ -327,7 +340,9 @@ export async function serveWorkloadApi(
     get streams() {
       return streams;
     },
+    answered: firstAnswer.promise,
     close() {
+      answered();
       return closing ??= shutdown();
     },
   };

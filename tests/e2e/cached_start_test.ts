@@ -2,8 +2,9 @@
  * Start-up levers of the runtime, on real hub, runtime and workload
  * processes: a restart with an unchanged configuration takes the YAML
  * parse from the state dir (a changed file is parsed again and its change
- * is served), the admin API still comes up with a stored identity (after
- * the Workload API), and the start-up memory trim leaves a working runtime.
+ * is served), with a stored identity the Workload API listens before the
+ * node identity loads and the admin API still comes up (after the Workload
+ * API), and the start-up memory trim leaves a working runtime.
  */
 import {
   assert,
@@ -63,11 +64,22 @@ Deno.test("a restart with an unchanged configuration uses the cached parse, a ch
     await waitForStderr(first.p, '"configuration parse cached"');
     assertEquals(await first.p.stop(), 0);
 
-    // 2. unchanged file: the parse comes from the state dir; the admin API
-    // is up when the Workload API is announced; after the trim the runtime
-    // still answers the Workload API and the admin API
+    // 2. unchanged file: the parse comes from the state dir; the Workload
+    // API listens before the node identity is loaded (it serves from the
+    // stored intermediate), and start-up goes on without a workload
+    // calling; the admin API is up when the Workload API is announced;
+    // after the trim the runtime still answers the Workload API and the
+    // admin API
     const second = await start();
     assertEquals(configParse(second.p.stderr()), "cache");
+    const log = second.p.stderr();
+    const listening = log.indexOf('"workload API listening"');
+    assert(listening >= 0, log);
+    const loaded = log.indexOf('"node identity loaded"');
+    assert(
+      loaded > listening,
+      `identity loaded before the Workload API:\n${log}`,
+    );
     const status = await fetchAdminStatus(`${dir}/edge-admin.sock`);
     assert(status !== undefined, "the admin API is not up");
     await waitForStderr(second.p, '"start-up memory given back"');

@@ -2,11 +2,13 @@
  * Start-up cost guard for "process start → node certificate on disk"
  * (`scripts/bench/identity.ts`) and "cold start → Workload API serving"
  * (`scripts/bench/process.ts`): everything `src/runtime.ts` imports
- * statically loads before enrollment can begin, so that import graph must
- * hold only what enrollment needs. The YAML parser (needed only when the
- * parsed-config cache misses), the admin API (hono), gRPC, the hub link's
- * WebSocket library and the lazily loaded parts of `src/pki` are imported
- * when they start. Checked on the real graph, as `deno info` reports it
+ * statically loads before anything starts, so that import graph must hold
+ * only what every start needs. The YAML parser (needed only when the
+ * parsed-config cache misses), the node identity's lifecycle (enrollment,
+ * renewal, the HTTPS client), the admin API (hono), the Workload API, the
+ * hub link's WebSocket library and the lazily loaded parts of `src/pki` are
+ * imported when they start. With a stored identity the Workload API starts
+ * first, so its graph holds no HTTPS client either. Checked on the real graph, as `deno info` reports it
  * (dynamic imports are listed but not followed here).
  */
 import { assert, assertEquals } from "../_fixtures/assert.ts";
@@ -54,7 +56,7 @@ function npmPackage(specifier: string): string | undefined {
   return m?.[1];
 }
 
-Deno.test("the runtime loads no yaml, hono, gRPC, ws or lazily loaded pki libraries before enrolling", async () => {
+Deno.test("the runtime loads no yaml, hono, gRPC, ws, identity lifecycle or lazily loaded pki libraries before it starts a part", async () => {
   const graph = await staticImports("src/runtime.ts");
   const packages = new Set(
     [...graph].map(npmPackage).filter((p) => p !== undefined),
@@ -71,22 +73,53 @@ Deno.test("the runtime loads no yaml, hono, gRPC, ws or lazily loaded pki librar
       "src/hub/mod.ts",
       "src/messageapi/mod.ts",
       "src/pki/_x509.ts",
+      "src/identity/from_config.ts",
+      "src/identity/upstream/hub.ts",
+      "src/net/https_client.ts",
     ]
   ) {
     assert(!local.includes(lazy), `${lazy} is imported statically`);
   }
-  // Positive control: the parts enrollment needs are there.
+  assert(!graph.has("node:http") && !graph.has("node:https"));
+  // Positive control: the parts every start needs are there.
   for (
     const needed of [
       "src/config/load.ts",
       "src/config/cache.ts",
-      "src/identity/upstream/hub.ts",
-      "src/net/https_client.ts",
+      "src/identity/state.ts",
       "src/store/mod.ts",
     ]
   ) {
     assert(local.includes(needed), `${needed} is not in the graph`);
   }
+});
+
+Deno.test("the Workload API and the node intermediate client load no HTTPS client and no identity lifecycle (they start before it)", async () => {
+  for (
+    const part of ["src/svid/intermediate_client.ts", "src/workloadapi/mod.ts"]
+  ) {
+    const graph = await staticImports(part);
+    for (const s of ["node:http", "node:https"]) {
+      assert(!graph.has(s), `${part} imports ${s} statically`);
+    }
+    for (
+      const m of [
+        "src/net/https_client.ts",
+        "src/identity/from_config.ts",
+        "src/identity/scheduler.ts",
+      ]
+    ) {
+      assert(
+        !graph.has(new URL(m, ROOT).href),
+        `${part} imports ${m} statically`,
+      );
+    }
+  }
+  // positive control: what the Workload API needs is in its graph
+  assert(
+    (await staticImports("src/workloadapi/mod.ts")).has("node:net"),
+    "node:net is not in the Workload API's graph",
+  );
 });
 
 Deno.test("the run command loads the runtime only when it runs", async () => {

@@ -320,3 +320,19 @@ Deno.test("closing the API ends a held stream with OK and returns although the c
     await t[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("the server's `answered` resolves once a first call was answered, not before", async () => {
+  await using t = await startTestApi([
+    {
+      spiffeId: `spiffe://${TD}/app/web`,
+      selectors: [`unix:uid:${Deno.uid()}`],
+    },
+  ]);
+  let answered = false;
+  t.api.server.answered.then(() => answered = true);
+  await new Promise((r) => setTimeout(r, 50));
+  assertEquals(answered, false, "answered before any call");
+  const [msg] = await runNodeClient(t.socket, ["x509", "1"]) as SvidMsg[];
+  assertEquals(msg.svids[0].spiffe_id, `spiffe://${TD}/app/web`);
+  await t.api.server.answered;
+});
