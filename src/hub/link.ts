@@ -296,6 +296,7 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
     return transport.connect(pem, {
       // Messages that arrive before connect resolves wait for the handle.
       onMessage: (m) => c ? handle(c, m) : early.push(m),
+      onAck: (parentId) => outbox.ack(parentId),
       onInvalid: (err) =>
         log.warn("invalid message from the hub", { error: err.message }),
     }, signal).then((conn) => {

@@ -9,12 +9,7 @@
 import { parseHostPort } from "../config/net.ts";
 import { fromBase64Url, toBase64, toBase64Url } from "../bytes.ts";
 import { EdgeError } from "../errors.ts";
-import {
-  decodeMessage,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  encodeMessage,
-  type Message,
-} from "../message/mod.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage } from "../message/mod.ts";
 import { parsePemBlocks, parsePrivateKey } from "../pki/mod.ts";
 import {
   authFrame,
@@ -27,12 +22,13 @@ import {
 } from "./quic_auth.ts";
 import { raceQuicHandshakes } from "./quic_handshake.ts";
 import { FramedStream } from "./quic_stream.ts";
-import type {
-  CloseInfo,
-  ConnectionHandlers,
-  HubConnection,
-  HubTransport,
-  LinkCredentials,
+import {
+  type CloseInfo,
+  type ConnectionHandlers,
+  deliverText,
+  type HubConnection,
+  type HubTransport,
+  type LinkCredentials,
 } from "./transport.ts";
 
 /** Options of {@link createQuicTransport}. */
@@ -268,29 +264,21 @@ function open(
     closed.resolve(info);
   };
   closedInfo.then(finish);
-  fs.pipeFrames((frame) => {
-    let msg: Message;
-    try {
-      msg = decodeMessage(dec.decode(frame), { maxBytes });
-    } catch (err) {
-      handlers.onInvalid?.(err as Error);
-      return;
-    }
-    handlers.onMessage(msg);
-  }).then(
-    () => {
-      // The hub ended the stream: the link is over.
-      try {
-        qc.close({ closeCode: 1000, reason: "stream ended" });
-      } catch { /* closed */ }
-    },
-    (err) => {
-      handlers.onInvalid?.(err as Error);
-      try {
-        qc.close({ closeCode: 1002, reason: "invalid frame" });
-      } catch { /* closed */ }
-    },
-  );
+  fs.pipeFrames((frame) => deliverText(dec.decode(frame), handlers, maxBytes))
+    .then(
+      () => {
+        // The hub ended the stream: the link is over.
+        try {
+          qc.close({ closeCode: 1000, reason: "stream ended" });
+        } catch { /* closed */ }
+      },
+      (err) => {
+        handlers.onInvalid?.(err as Error);
+        try {
+          qc.close({ closeCode: 1002, reason: "invalid frame" });
+        } catch { /* closed */ }
+      },
+    );
   return {
     transport: "quic",
     send(msg) {

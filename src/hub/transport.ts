@@ -11,7 +11,11 @@
  * ```
  * @module
  */
-import type { Message } from "../message/mod.ts";
+import {
+  canonicalAckParent,
+  decodeMessage,
+  type Message,
+} from "../message/mod.ts";
 
 /** Transport names as in `hub.transport`. */
 export type TransportKind = "websocket" | "quic";
@@ -37,6 +41,12 @@ export interface CloseInfo {
 export interface ConnectionHandlers {
   /** Every decoded message from the hub, in order. */
   onMessage(msg: Message): void;
+  /**
+   * The parent id of an ACK from the hub written the canonical way, read
+   * without decoding the message (one per message the node sends); without
+   * this handler, or for other ACKs, they come through `onMessage`.
+   */
+  onAck?(parentId: string): void;
   /** A frame that was not a valid message (logged; the link goes on). */
   onInvalid?(error: Error): void;
 }
@@ -73,4 +83,27 @@ export interface HubTransport {
     handlers: ConnectionHandlers,
     signal?: AbortSignal,
   ): Promise<HubConnection>;
+}
+
+/**
+ * Hand one received text frame to `handlers`: a canonical ACK to `onAck`,
+ * any other valid message to `onMessage`, an invalid one to `onInvalid`.
+ */
+export function deliverText(
+  text: string,
+  handlers: ConnectionHandlers,
+  maxBytes?: number,
+): void {
+  if (handlers.onAck) {
+    const parent = canonicalAckParent(text, maxBytes);
+    if (parent !== undefined) return handlers.onAck(parent);
+  }
+  let msg: Message;
+  try {
+    msg = decodeMessage(text, { maxBytes });
+  } catch (err) {
+    handlers.onInvalid?.(err as Error);
+    return;
+  }
+  handlers.onMessage(msg);
 }

@@ -6,13 +6,14 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { decodeMessage, encodeMessage, type Message } from "../message/mod.ts";
-import type {
-  CloseInfo,
-  ConnectionHandlers,
-  HubConnection,
-  HubTransport,
-  LinkCredentials,
+import { encodeMessage } from "../message/mod.ts";
+import {
+  type CloseInfo,
+  type ConnectionHandlers,
+  deliverText,
+  type HubConnection,
+  type HubTransport,
+  type LinkCredentials,
 } from "./transport.ts";
 
 /** Options of {@link createWebSocketTransport}. */
@@ -159,14 +160,7 @@ function connectWebSocket(
         handlers.onInvalid?.(new Error("binary frame ignored"));
         return;
       }
-      let msg: Message;
-      try {
-        msg = decodeMessage(ev.data, { maxBytes: options.maxMessageBytes });
-      } catch (err) {
-        handlers.onInvalid?.(err as Error);
-        return;
-      }
-      handlers.onMessage(msg);
+      deliverText(ev.data, handlers, options.maxMessageBytes);
     };
     const conn: HubConnection = {
       transport: "websocket",

@@ -133,6 +133,40 @@ const CANONICAL = new RegExp(
   "s",
 );
 
+/**
+ * A canonical text (see {@link CANONICAL}) of an ACK: operation "response",
+ * content "OK", a parent id.
+ */
+const CANONICAL_ACK = new RegExp(
+  String.raw`^\{"header":\{"msg_id":"${STR}+","parent_msg_id":"(${STR}+)",` +
+    String.raw`"timestamp":(?:0|[1-9]\d{0,14}),"resourceversion":"${STR}*",` +
+    String.raw`"sync":(?:true|false),"type":"${STR}*"\},"route":\{` +
+    String.raw`"source":"${STR}*","destination":"${STR}*","group":"${STR}*",` +
+    String.raw`"operation":"response","resource":"${STR}*"\},"content":"OK"\}$`,
+);
+
+/**
+ * The `parent_msg_id` of `text` when it is an ACK written the canonical way
+ * (as our hub, {@link encodeMessage} and Go write it), read with one match
+ * and without building the message; `undefined` for anything else, which
+ * {@link decodeMessage} reads in full. Whenever this returns an id,
+ * `decodeMessage(text)` is an ACK (`isAck`) of that parent.
+ */
+export function canonicalAckParent(
+  text: string,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): string | undefined {
+  if (tooLarge(text, maxBytes)) return undefined;
+  return CANONICAL_ACK.exec(text)?.[1];
+}
+
+/** True when `text` is more than `max` bytes of UTF-8. */
+function tooLarge(text: string, max: number): boolean {
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: only measure when it could matter.
+  return text.length > max ||
+    (text.length * 3 > max && new TextEncoder().encode(text).byteLength > max);
+}
+
 function canonical(text: string): Message | undefined {
   const m = CANONICAL.exec(text);
   if (m === null) return undefined;
@@ -186,11 +220,7 @@ export function decodeMessage(
   options: { maxBytes?: number } = {},
 ): Message {
   const max = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  // A UTF-16 unit is 1 to 3 UTF-8 bytes: only measure when it could matter.
-  if (
-    text.length > max ||
-    (text.length * 3 > max && new TextEncoder().encode(text).byteLength > max)
-  ) {
+  if (tooLarge(text, max)) {
     throw invalid([`message: expected at most ${max} bytes`]);
   }
   const fast = canonical(text);

@@ -6,8 +6,10 @@ import {
 } from "../../tests/_fixtures/assert.ts";
 import { isEdgeError } from "../errors.ts";
 import {
+  canonicalAckParent,
   decodeMessage,
   encodeMessage,
+  type Message,
   newMessage,
   validateMessage,
 } from "./message.ts";
@@ -320,4 +322,55 @@ Deno.test("canonical messages and ACKs decode on the fast path to exactly what t
     if (typeof fullPath === "string") assertEquals(typeof ours, "string", v);
     else assertEquals(ours, fullPath, v);
   }
+});
+
+Deno.test("canonicalAckParent() reads the parent of canonical ACKs only, and never disagrees with decodeMessage()", () => {
+  const o = newMessage({ source: "w", group: "g", operation: "publish" }, 1);
+  const ack = encodeAck(o, { now: 5 });
+  assertEquals(canonicalAckParent(ack), o.header.msg_id);
+  const odd = newMessage({ source: "ünï", operation: "publish" }, 1, {
+    id: "x/y z",
+  });
+  assertEquals(canonicalAckParent(encodeAck(odd, { now: 5 })), "x/y z");
+  const candidates = [
+    ack,
+    encodeMessage(o), // not an ACK
+    encodeMessage(controlAnswer(o)), // content "ack"
+    encodeMessage({
+      ...ackFor(o),
+      header: { ...ackFor(o).header, parent_msg_id: "" },
+    }), // no parent
+    ack.replace('"content":"OK"', '"content":"OK "'),
+    ack.replace('"operation":"response"', '"operation":"responses"'),
+    ack.replace('"source":"w"', '"source":"w\\u0041"'), // an escape
+    ack.replace("{", "{ "),
+    ack.replace('"content":"OK"', '"content":"OK","x":1'),
+    ack.replace('"timestamp":5', '"timestamp":05'),
+  ];
+  for (const text of candidates) {
+    const parent = canonicalAckParent(text);
+    let msg: Message | undefined;
+    try {
+      msg = decodeMessage(text);
+    } catch { /* invalid */ }
+    if (parent !== undefined) {
+      assert(msg !== undefined && isAck(msg), text);
+      assertEquals(msg.header.parent_msg_id, parent, text);
+    }
+  }
+  assertEquals(candidates.map((t) => canonicalAckParent(t) !== undefined), [
+    true,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+  ]);
+  // the size limit applies as it does to decodeMessage
+  assertEquals(canonicalAckParent(ack, ack.length - 1), undefined);
+  assertEquals(canonicalAckParent(ack, ack.length), o.header.msg_id);
 });
