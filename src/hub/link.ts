@@ -36,7 +36,8 @@ import {
   ackFor,
   CONTROL_OPERATIONS,
   controlAnswer,
-  isAck,
+  EDGE_RUNTIME_GROUP,
+  ENTRIES_RESOURCE,
   isKeepalive,
   keepaliveMessage,
   type Message,
@@ -54,10 +55,6 @@ import type {
 import { createWebSocketTransport } from "./websocket.ts";
 import { createQuicTransport } from "./quic.ts";
 
-/** Route group of control messages of our hub (entries). */
-export const EDGE_RUNTIME_GROUP = "edge-runtime";
-/** Resource of the registration-entries message. */
-export const ENTRIES_RESOURCE = "entries";
 /** Pause sending while this many bytes wait in the socket. */
 const HIGH_WATER_BYTES = 8 << 20;
 
@@ -190,10 +187,6 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
   // Downstream handling, one message at a time, in order.
   let chain = Promise.resolve();
   const handle = (c: HubConnection, msg: Message) => {
-    if (isAck(msg)) {
-      outbox.ack(msg.header.parent_msg_id);
-      return;
-    }
     if (isKeepalive(msg) || msg.route.operation === "response") return;
     if (CONTROL_OPERATIONS.has(msg.route.operation)) {
       trySend(c, controlAnswer(msg, { now: clock.now() }));
@@ -258,7 +251,7 @@ export async function startHubLink(options: HubLinkOptions): Promise<HubLink> {
               if (signal.aborted) return;
             }
             // ACKed meanwhile (sent on an earlier connection): skip it.
-            if (outbox.hasSeq(e.seq)) c.sendText(e.text);
+            if (e.state === 1) c.sendText(e.text);
           }
         }
       } catch {

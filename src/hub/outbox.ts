@@ -45,11 +45,13 @@ export interface OutboxStatus {
  * decoded object is kept for a message waiting in the queue).
  */
 export interface OutboxEntry {
-  seq: number;
+  readonly seq: number;
   /** Its `header.msg_id`. */
-  id: string;
+  readonly id: string;
   /** The encoded text (sent as is). */
-  text: string;
+  readonly text: string;
+  /** 0 being written, 1 durable and waiting for the hub's ACK, 2 done (ACKed, or its write failed). */
+  state: 0 | 1 | 2;
 }
 
 /** Options of {@link Outbox.open}. */
@@ -77,10 +79,13 @@ interface WriteGroup {
 /** The durable outbox. */
 export class Outbox {
   readonly #queue: DurableQueue;
-  /** Durable entries by seq; insertion order is seq order. */
-  readonly #bySeq = new Map<number, OutboxEntry>();
-  /** Seq of every queued message, durable or still being written. */
-  readonly #seqById = new Map<string, number>();
+  /**
+   * Every queued message by id, durable or still being written; insertion
+   * order is seq order (messages being written come last).
+   */
+  readonly #byId = new Map<string, OutboxEntry>();
+  /** Durable entries waiting for the hub's ACK. */
+  #size = 0;
   /**
    * Groups being written, oldest first (a few at most). They are taken in
    * strictly in this order, even if a later write settles first.
@@ -98,9 +103,10 @@ export class Outbox {
     this.#queue = queue;
     for (const { seq, item } of queue.items()) {
       const msg = decodeMessage(item, { maxBytes: Number.MAX_SAFE_INTEGER });
-      this.#bySeq.set(seq, { seq, id: msg.header.msg_id, text: item });
-      this.#seqById.set(msg.header.msg_id, seq);
+      const id = msg.header.msg_id;
+      this.#byId.set(id, { seq, id, text: item, state: 1 });
     }
+    this.#size = this.#byId.size;
   }
 
   /** Open the outbox in `store`'s directory, replaying what was queued. */
@@ -130,7 +136,7 @@ export class Outbox {
    */
   put(msg: Message): Promise<void> {
     const id = msg.header.msg_id;
-    const known = this.#seqById.get(id);
+    const known = this.#byId.get(id);
     if (known !== undefined) return this.#durableOf(known);
     const text = encodeMessage(msg);
     let seq: number, durable: Promise<void>;
@@ -147,16 +153,17 @@ export class Outbox {
       this.#batchEntries = g.entries;
       durable.then(() => this.#settle(g, 1), () => this.#settle(g, 2));
     }
-    this.#batchEntries.push({ seq, id, text });
-    this.#seqById.set(id, seq);
+    const e: OutboxEntry = { seq, id, text, state: 0 };
+    this.#batchEntries.push(e);
+    this.#byId.set(id, e);
     return durable;
   }
 
-  /** The promise of the write that holds `seq` (resolved once durable). */
-  #durableOf(seq: number): Promise<void> {
-    if (this.#bySeq.has(seq)) return Promise.resolve();
+  /** The promise of the write that holds `e` (resolved once durable). */
+  #durableOf(e: OutboxEntry): Promise<void> {
+    if (e.state !== 0) return Promise.resolve();
     for (let i = this.#writing.length - 1; i >= 0; i--) {
-      if (this.#writing[i].first <= seq) return this.#writing[i].durable;
+      if (this.#writing[i].first <= e.seq) return this.#writing[i].durable;
     }
     return Promise.resolve();
   }
@@ -171,10 +178,14 @@ export class Outbox {
     while (this.#writing.length > 0 && this.#writing[0].state !== 0) {
       const { entries, state } = this.#writing.shift()!;
       if (state === 2) {
-        for (const e of entries) this.#seqById.delete(e.id);
+        for (const e of entries) {
+          e.state = 2;
+          this.#byId.delete(e.id);
+        }
         continue;
       }
-      for (const e of entries) this.#bySeq.set(e.seq, e);
+      for (const e of entries) e.state = 1;
+      this.#size += entries.length;
       this.#accepted += entries.length;
       for (const cb of this.#watchers) cb(entries);
     }
@@ -182,29 +193,27 @@ export class Outbox {
 
   /** Remove the message `msgId` (the hub ACKed it). False when unknown. */
   ack(msgId: string): boolean {
-    const seq = this.#seqById.get(msgId);
-    if (seq === undefined || !this.#bySeq.delete(seq)) return false;
-    this.#seqById.delete(msgId);
-    this.#queue.remove(seq);
+    const e = this.#byId.get(msgId);
+    if (e === undefined || e.state !== 1) return false;
+    e.state = 2;
+    this.#byId.delete(msgId);
+    this.#size--;
+    this.#queue.remove(e.seq);
     this.#acknowledged++;
     return true;
   }
 
   /** True when `msgId` is queued (durable). */
   has(msgId: string): boolean {
-    const seq = this.#seqById.get(msgId);
-    return seq !== undefined && this.#bySeq.has(seq);
+    return this.#byId.get(msgId)?.state === 1;
   }
 
-  /** True when the entry `seq` is still queued (not ACKed). */
-  hasSeq(seq: number): boolean {
-    return this.#bySeq.has(seq);
-  }
-
-  /** Queued messages after `afterSeq`, in order. */
+  /** Queued (durable) messages after `afterSeq`, in order. */
   entries(afterSeq = 0): OutboxEntry[] {
     const out: OutboxEntry[] = [];
-    for (const e of this.#bySeq.values()) if (e.seq > afterSeq) out.push(e);
+    for (const e of this.#byId.values()) {
+      if (e.state === 1 && e.seq > afterSeq) out.push(e);
+    }
     return out;
   }
 
@@ -219,13 +228,13 @@ export class Outbox {
 
   /** Number of queued messages. */
   get size(): number {
-    return this.#bySeq.size;
+    return this.#size;
   }
 
   /** Counters for status/metrics. */
   status(): OutboxStatus {
     return {
-      queued: this.#bySeq.size,
+      queued: this.#size,
       maxMessages: this.#queue.maxItems,
       full: this.#queue.size >= this.#queue.maxItems,
       accepted: this.#accepted,

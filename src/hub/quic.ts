@@ -9,7 +9,11 @@
 import { parseHostPort } from "../config/net.ts";
 import { fromBase64Url, toBase64, toBase64Url } from "../bytes.ts";
 import { EdgeError } from "../errors.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES, encodeMessage } from "../message/mod.ts";
+import {
+  ACK_BATCH,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  encodeMessage,
+} from "../message/mod.ts";
 import { parsePemBlocks, parsePrivateKey } from "../pki/mod.ts";
 import {
   authFrame,
@@ -172,7 +176,9 @@ async function connectQuic(
     );
     const stream = await qc.createBidirectionalStream();
     fs = new FramedStream(stream, maxBytes);
-    fs.writeRaw(authFrame({ hello: QUIC_ALPN, node: options.nodeName }));
+    fs.writeRaw(
+      authFrame({ hello: QUIC_ALPN, node: options.nodeName, acks: ACK_BATCH }),
+    );
     const chFrame = await fs.readFrame();
     if (!chFrame) throw await refusal(closedInfo, "no challenge from the hub");
     const ch = parseAuthFrame(chFrame, "challenge");

@@ -4,7 +4,8 @@
  * (`src/hub/quic.ts`) and the hub (`src/hubserver/quic_server.ts`); see
  * `docs/hub-link.md` for the protocol and its threat model.
  *
- * 1. node → hub `{"hello": "edge-hub/1", "node"}` (opens the stream)
+ * 1. node → hub `{"hello": "edge-hub/1", "node", "acks": "batch"}` (opens
+ *    the stream; `acks` optional: the node takes batched ACKs)
  * 2. hub → node `{"challenge": <32 random bytes, base64url>}`
  * 3. node → hub `{"node", "serverName", "chain": [DER base64], "sig"}` where
  *    `sig` is ECDSA P-256/SHA-256 (IEEE P1363, base64url) over
@@ -36,6 +37,8 @@ export const QUIC_CLOSE_FORBIDDEN = 4003;
 export interface AuthHello {
   hello: string;
   node: string;
+  /** `"batch"`: the node takes batched ACKs (`src/message/edge_runtime.ts`). */
+  acks?: string;
 }
 
 /** Step 2, hub → node. */

@@ -12,8 +12,10 @@
  * @module
  */
 import {
+  ackBatchParents,
   canonicalAckParent,
   decodeMessage,
+  isAck,
   type Message,
 } from "../message/mod.ts";
 
@@ -39,14 +41,13 @@ export interface CloseInfo {
 
 /** Callbacks of one connection. */
 export interface ConnectionHandlers {
-  /** Every decoded message from the hub, in order. */
+  /** Every decoded message from the hub other than ACKs, in order. */
   onMessage(msg: Message): void;
   /**
-   * The parent id of an ACK from the hub written the canonical way, read
-   * without decoding the message (one per message the node sends); without
-   * this handler, or for other ACKs, they come through `onMessage`.
+   * The id of each message the hub ACKed, from an ACK message (CloudHub) or
+   * a batched ACK (`src/message/edge_runtime.ts`).
    */
-  onAck?(parentId: string): void;
+  onAck(msgId: string): void;
   /** A frame that was not a valid message (logged; the link goes on). */
   onInvalid?(error: Error): void;
 }
@@ -86,18 +87,18 @@ export interface HubTransport {
 }
 
 /**
- * Hand one received text frame to `handlers`: a canonical ACK to `onAck`,
- * any other valid message to `onMessage`, an invalid one to `onInvalid`.
+ * Hand one received text frame to `handlers`: the ids an ACK or a batched
+ * ACK acknowledges to `onAck` (a canonical ACK is read without decoding the
+ * message), any other valid message to `onMessage`, an invalid one to
+ * `onInvalid`.
  */
 export function deliverText(
   text: string,
   handlers: ConnectionHandlers,
   maxBytes?: number,
 ): void {
-  if (handlers.onAck) {
-    const parent = canonicalAckParent(text, maxBytes);
-    if (parent !== undefined) return handlers.onAck(parent);
-  }
+  const parent = canonicalAckParent(text, maxBytes);
+  if (parent !== undefined) return handlers.onAck(parent);
   let msg: Message;
   try {
     msg = decodeMessage(text, { maxBytes });
@@ -105,5 +106,8 @@ export function deliverText(
     handlers.onInvalid?.(err as Error);
     return;
   }
-  handlers.onMessage(msg);
+  if (isAck(msg)) return handlers.onAck(msg.header.parent_msg_id);
+  const batch = ackBatchParents(msg);
+  if (batch === undefined) return handlers.onMessage(msg);
+  for (const id of batch) handlers.onAck(id);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { EdgeError } from "../errors.ts";
-import { encodeMessage } from "../message/mod.ts";
+import { ACK_BATCH, ACK_BATCH_HEADER, encodeMessage } from "../message/mod.ts";
 import {
   type CloseInfo,
   type ConnectionHandlers,
@@ -54,7 +54,12 @@ export function createWebSocketTransport(
   options: WebSocketTransportOptions,
 ): HubTransport {
   const url = cloudHubUrl(options.server, options.projectId, options.nodeName);
-  const headers = cloudHubHeaders(options.projectId, options.nodeName);
+  // CloudHub's headers, and a request for batched ACKs (a hub that does not
+  // know it ACKs one by one).
+  const headers = {
+    ...cloudHubHeaders(options.projectId, options.nodeName),
+    [ACK_BATCH_HEADER]: ACK_BATCH,
+  };
   return {
     kind: "websocket",
     connect(creds, handlers, signal) {

@@ -24,8 +24,11 @@ import {
   CONTROL_OPERATIONS,
   controlAnswer,
   decodeMessage,
+  EDGE_RUNTIME_GROUP,
   encodeAck,
+  encodeAckBatches,
   encodeMessage,
+  ENTRIES_RESOURCE,
   isAck,
   isKeepalive,
   type Message,
@@ -54,6 +57,11 @@ export interface NodeConn {
   sendMany?(texts: readonly string[]): void;
   /** Close with a code and reason; must cut the connection off promptly. */
   close(code: number, reason: string): void;
+  /**
+   * The node asked for batched ACKs (`src/message/edge_runtime.ts`): one
+   * message per durable group instead of one ACK per message.
+   */
+  batchAcks?: boolean;
 }
 
 /** One attached session. */
@@ -273,8 +281,8 @@ export class NodeLinks {
     const msg = newMessage(
       {
         source: "hub",
-        group: "edge-runtime",
-        resource: "entries",
+        group: EDGE_RUNTIME_GROUP,
+        resource: ENTRIES_RESOURCE,
         operation: "update",
       },
       { entries },
@@ -284,8 +292,8 @@ export class NodeLinks {
     const pending = this.#pending.get(node);
     for (const [id, p] of pending ?? []) {
       if (
-        p.msg.route.resource === "entries" &&
-        p.msg.route.group === "edge-runtime"
+        p.msg.route.resource === ENTRIES_RESOURCE &&
+        p.msg.route.group === EDGE_RUNTIME_GROUP
       ) {
         pending!.delete(id);
       }
@@ -312,10 +320,13 @@ export class NodeLinks {
    * @internal messages from `node` received in one turn, in order. Each new
    * `msg_id` goes to the sink at once and to the seen log (one group
    * commit); the batch's ACKs are sent once every ID of the batch — and of
-   * earlier batches, e.g. the first copy of a duplicate — is on disk.
+   * earlier batches, e.g. the first copy of a duplicate — is on disk: one
+   * ACK message each, or one batched ACK when the node asked for that.
    */
   _receiveBatch(s: LiveSession, texts: readonly string[]): void {
     const now = this.#clock.now();
+    const batched = s.conn.batchAcks === true;
+    /** Encoded ACKs, or the ACKed ids when `batched`. */
     let acks: string[] | undefined;
     for (const text of texts) {
       let msg: Message;
@@ -366,10 +377,10 @@ export class NodeLinks {
           this.#log.error("node message sink failed", { error: String(err) });
         }
       }
-      (acks ??= []).push(encodeAck(msg, { now }));
+      (acks ??= []).push(batched ? id : encodeAck(msg, { now }));
     }
     if (acks === undefined) return;
-    const send = acks;
+    const send = batched ? encodeAckBatches(acks, { now }) : acks;
     this.#seen.synced().then(
       () => s.sendTexts(send),
       (err) =>

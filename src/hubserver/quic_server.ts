@@ -18,7 +18,7 @@ import { type Clock, systemClock } from "../clock.ts";
 import { fromBase64, fromBase64Url, toBase64Url } from "../bytes.ts";
 import { EdgeError, isEdgeError } from "../errors.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "../message/mod.ts";
+import { ACK_BATCH, DEFAULT_MAX_MESSAGE_BYTES } from "../message/mod.ts";
 import { parseCertificateDer, parsePublicKeyDer } from "../pki/mod.ts";
 import { type Random, secureRandom } from "../random.ts";
 import {
@@ -223,7 +223,7 @@ export function startQuicServer(o: QuicServerOptions): Promise<LinkServer> {
       });
       settled.abort();
       fs.writeRaw(authFrame({ ok: true }));
-      attach(qc, fs, auth.node);
+      attach(qc, fs, auth.node, h.acks === ACK_BATCH);
     } catch (err) {
       settled.abort();
       const forbidden = isEdgeError(err, "HUB_FORBIDDEN");
@@ -238,8 +238,14 @@ export function startQuicServer(o: QuicServerOptions): Promise<LinkServer> {
     }
   };
 
-  const attach = (qc: Deno.QuicConn, fs: FramedStream, node: string) => {
+  const attach = (
+    qc: Deno.QuicConn,
+    fs: FramedStream,
+    node: string,
+    batchAcks: boolean,
+  ) => {
     const session = o.links.attach(node, {
+      batchAcks,
       send: (text) => fs.writeText(text),
       close: (code, reason) => {
         try {

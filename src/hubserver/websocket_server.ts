@@ -16,7 +16,11 @@ import type { TLSSocket } from "node:tls";
 import { WebSocketServer } from "ws";
 import { isEdgeError } from "../errors.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
-import { DEFAULT_MAX_MESSAGE_BYTES } from "../message/mod.ts";
+import {
+  ACK_BATCH,
+  ACK_BATCH_HEADER,
+  DEFAULT_MAX_MESSAGE_BYTES,
+} from "../message/mod.ts";
 import type { Authority } from "./authority.ts";
 import { peerChainOf } from "./https_server.ts";
 import type { NodeLinks } from "./node_links.ts";
@@ -224,8 +228,10 @@ export function startWebSocketServer(
         (err as Error).message,
       );
     }
+    const batchAcks = header(ACK_BATCH_HEADER.toLowerCase()) === ACK_BATCH;
     wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
       const session = o.links.attach(node, {
+        batchAcks,
         send: (text) => ws.send(text),
         sendMany: (texts) => {
           // One frame per message (CloudHub), one socket write for all.

@@ -1,9 +1,11 @@
 /**
  * The hub-link message model shared by the runtime's link (src/hub) and the
  * hub (src/hubserver): KubeEdge JSON messages, ACK/keepalive conventions,
- * and length-prefixed framing.
+ * our own messages (pushed entries, batched ACKs) and length-prefixed
+ * framing.
  * @module
  */
 export * from "./message.ts";
 export * from "./kubeedge.ts";
 export * from "./frame.ts";
+export * from "./edge_runtime.ts";

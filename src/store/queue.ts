@@ -101,7 +101,6 @@ export async function openQueue(
     throw new RangeError(`queue: maxItems must be ≥ 1, got ${maxItems}`);
   }
   const live = new Map<number, string>();
-  const durable = new Set<number>();
   let log: AppendLog = await openAppendLog(path, { logger });
   let nextSeq = 1;
   try {
@@ -119,13 +118,8 @@ export async function openQueue(
           }`,
         );
       }
-      if (kind === "E") {
-        live.set(seq, line.slice(sp + 1));
-        durable.add(seq);
-      } else if (kind === "A") {
-        live.delete(seq);
-        durable.delete(seq);
-      }
+      if (kind === "E") live.set(seq, line.slice(sp + 1));
+      else if (kind === "A") live.delete(seq);
       nextSeq = Math.max(nextSeq, seq + 1);
     }
   } catch (err) {
@@ -133,14 +127,20 @@ export async function openQueue(
     throw err;
   }
   // Items by seq, in order: Map keeps insertion order and seqs only grow.
+  /**
+   * Every live item up to this seq is on disk. Writes complete in order,
+   * and a failed write takes its items out of `live`, so a watermark is
+   * enough (no set of durable seqs).
+   */
+  let durableThrough = nextSeq - 1;
   let lines = log.lineCount;
   let closed = false;
   let compacting: Promise<void> | undefined;
   /** Lines appended while the file is being rewritten: written after it. */
   let held: { lines: string[]; done: PromiseWithResolvers<void> } | undefined;
-  /** The batch promise of the last line appended, and its new items. */
+  /** The batch promise of the last line appended, and its new items (consecutive seqs; first 0: none). */
   let batch: Promise<void> | undefined;
-  let batchSeqs: number[] = [];
+  let batchItems = { first: 0, last: 0 };
 
   const append = (line: string): Promise<void> => {
     lines++;
@@ -157,24 +157,29 @@ export async function openQueue(
   const track = (p: Promise<void>, seq: number) => {
     if (p !== batch) {
       batch = p;
-      const seqs: number[] = batchSeqs = [];
+      const items = batchItems = { first: 0, last: 0 };
       p.then(() => {
-        for (const s of seqs) durable.add(s);
+        if (items.last > durableThrough) durableThrough = items.last;
       }, (err) => {
-        for (const s of seqs) live.delete(s);
-        if (seqs.length === 0) {
+        if (items.first === 0) {
           logger.warn("queue: cannot record a removal", { error: String(err) });
+        }
+        for (let s = items.first; s > 0 && s <= items.last; s++) {
+          live.delete(s);
         }
       });
     }
-    if (seq > 0) batchSeqs.push(seq);
+    if (seq > 0) {
+      if (batchItems.first === 0) batchItems.first = seq;
+      batchItems.last = seq;
+    }
   };
 
   const rewrite = async () => {
     // Lines appended before compaction began are written first; later ones
     // are held and appended to the new file.
     await log.synced().catch(() => {});
-    const keep = [...live].filter(([seq]) => durable.has(seq));
+    const keep = [...live].filter(([seq]) => seq <= durableThrough);
     if (held) {
       // A removal held since compaction began is moot when its item is not
       // in the new file.
@@ -280,7 +285,9 @@ export async function openQueue(
     },
     remove(seq: number): void {
       if (!live.delete(seq)) return;
-      if (!durable.delete(seq) || closed) return;
+      // An item still being written has no line to cancel yet: if its line
+      // lands, it is delivered again after a restart (and de-duplicated).
+      if (seq > durableThrough || closed) return;
       track(append(`A ${seq}`), 0);
       maybeCompact();
     },

@@ -150,10 +150,11 @@ Deno.test("quic auth: a revoked certificate is refused even with a valid signatu
       server: `127.0.0.1:${h.quicPort}`,
       nodeName: "pi-1",
     });
-    const err = await t.connect(creds, { onMessage: () => {} }).then(
-      () => undefined,
-      (e) => e,
-    );
+    const err = await t.connect(creds, { onMessage: () => {}, onAck: () => {} })
+      .then(
+        () => undefined,
+        (e) => e,
+      );
     assert(isEdgeError(err, "LINK_AUTH_FAILED"), String(err));
   });
 });

@@ -31,23 +31,25 @@ for (const [name, make] of Object.entries(transports)) {
     try {
       const creds = await identityPem(await enrollNode(h.hub, "pi-1"));
       const got: Message[] = [];
+      const acked: string[] = [];
       const conn = await make(h, "pi-1").connect(creds, {
         onMessage: (m) => got.push(m),
+        onAck: (id) => acked.push(id),
       });
       assertEquals(conn.transport, name);
+      const sent: string[] = [];
       for (let i = 0; i < 100; i++) {
-        conn.send(newMessage({ operation: "publish", resource: "r" }, i));
+        const m = newMessage({ operation: "publish", resource: "r" }, i);
+        sent.push(m.header.msg_id);
+        conn.send(m);
       }
       await waitFor(() => h.received.length === 100, "hub receives");
       assertEquals(h.received.map((r) => r.msg.content), [
         ...Array(100).keys(),
       ]);
-      await waitFor(() => got.length === 100, "ACKs");
-      assert(
-        got.every((m) =>
-          m.route.operation === "response" && m.content === "OK"
-        ),
-      );
+      await waitFor(() => acked.length === 100, "ACKs");
+      assertEquals(acked, sent, "every message ACKed once, in order");
+      assertEquals(got, [], "ACKs come through onAck only");
       h.hub.links.send("pi-1", { resource: "down" }, "hello");
       await waitFor(() => got.some((m) => m.content === "hello"), "hub → node");
       h.hub.sessions.closeNode("pi-1", "test");
@@ -63,7 +65,11 @@ for (const [name, make] of Object.entries(transports)) {
     try {
       const creds = await identityPem(await enrollNode(h.hub, "pi-2"));
       await assertRejects(
-        () => make(h, "pi-1").connect(creds, { onMessage: () => {} }),
+        () =>
+          make(h, "pi-1").connect(creds, {
+            onMessage: () => {},
+            onAck: () => {},
+          }),
         (e) =>
           assert(
             isEdgeError(e, "LINK_CLOSED") || isEdgeError(e, "LINK_AUTH_FAILED"),
