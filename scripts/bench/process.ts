@@ -307,6 +307,9 @@ let entry = `${ROOT}src/main.ts`;
 /** The runtime's executable: a private copy of deno (set below) or deno itself. */
 let runtimeExe = Deno.execPath();
 
+/** Every runtime started (under `time`), to kill any left after a failure. */
+const spawned: { child: Deno.ChildProcess; exited(): boolean }[] = [];
+
 /** The runtime under `/usr/bin/time -v -o timeFile`. */
 function spawnTimedRuntime(config: string, timeFile: string) {
   const child = new Deno.Command(TIME, {
@@ -333,6 +336,7 @@ function spawnTimedRuntime(config: string, timeFile: string) {
   let printedAt = NaN;
   let exited = false;
   child.status.then(() => exited = true);
+  spawned.push({ child, exited: () => exited });
   const drained = Promise.all([
     (async () => {
       for await (const t of child.stdout.pipeThrough(new TextDecoderStream())) {
@@ -539,6 +543,10 @@ try {
   await served(p, r);
   const pid = childOf(r.child.pid);
   await sleep(SETTLE_S * 1000);
+  // The admin API starts right after the Workload API's first answer.
+  for (let i = 0; i < 500 && !exists(`${dir}/edge-admin.sock`); i++) {
+    await sleep(10);
+  }
   const status = JSON.parse(
     await adminGet(`${dir}/edge-admin.sock`, "/status"),
   );
@@ -594,6 +602,13 @@ try {
   exitCode = 1;
   console.error(`process bench failed: ${(err as Error).stack}`);
 } finally {
+  // A step that failed may have left a runtime running: never leave it.
+  for (const r of spawned) {
+    if (r.exited()) continue;
+    try {
+      Deno.kill(childOf(r.child.pid), "SIGKILL");
+    } catch { /* gone */ }
+  }
   await Promise.all(procs.map((p) => p.stop().catch(() => 0)));
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
