@@ -96,8 +96,16 @@ async function startAdmin(
 export async function startRuntime(options: StartOptions): Promise<number> {
   // The YAML parser runs only when the file changed since the last start
   // (the parse is cached in the state dir; the schema is applied either way).
+  // A missed cache is mostly a first start, which enrolls first: the node
+  // identity's modules then load while the YAML parser does.
+  let identityModules:
+    | Promise<typeof import("./identity/from_config.ts")>
+    | undefined;
+  const loadIdentityModules = () =>
+    identityModules ??= import("./identity/from_config.ts");
   const loaded = await loadConfigCached("edge", options.configPath, {
     stateDirOverride: options.stateDirOverride,
+    onMiss: () => void loadIdentityModules().catch(() => {}),
   });
   const { config } = loaded;
   const log = createLogger({
@@ -128,9 +136,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   let nodeTls: NodeTlsCredentials | undefined;
   /** Load the node identity's modules and build its parts (not started). */
   const buildIdentity = async (): Promise<NodeIdentityParts> => {
-    const { nodeIdentityFromConfig } = await import(
-      "./identity/from_config.ts"
-    );
+    const { nodeIdentityFromConfig } = await loadIdentityModules();
     const parts = nodeIdentityFromConfig(config, {
       store,
       logger: log,

@@ -46,14 +46,24 @@ async function loadAndSave(
   return { from: loaded.from, config: loaded.config, store };
 }
 
-Deno.test("a configuration read twice is parsed once: the second load takes the cached parse and gives the same configuration", async () => {
+Deno.test("a configuration read twice is parsed once: the second load takes the cached parse (no onMiss) and gives the same configuration", async () => {
   await withDir(async (dir) => {
     const path = await writeEdge(dir, `stateDir: ${dir}/state`);
     const first = await loadAndSave(path);
     assert.equal(first.from, "parsed");
     assert.ok((await first.store.list()).includes(CONFIG_CACHE_UNIT));
-    const second = await loadConfigCached("edge", path);
+    let misses = 0;
+    const second = await loadConfigCached("edge", path, {
+      onMiss: () => misses++,
+    });
     assert.equal(second.from, "cache");
+    assert.equal(misses, 0, "onMiss called on a hit");
+    await Deno.writeTextFile(path, `${await Deno.readTextFile(path)}\n# x\n`);
+    const third = await loadConfigCached("edge", path, {
+      onMiss: () => misses++,
+    });
+    assert.equal(third.from, "parsed");
+    assert.equal(misses, 1, "onMiss not called once on a miss");
     assert.deepEqual(second.config, first.config);
     assert.deepEqual(second.config, await loadConfig("edge", path));
     assert.equal(second.config.hub.heartbeat, 20_000);

@@ -193,10 +193,17 @@ export interface CachedConfig<K extends ConfigKind> {
 export async function loadConfigCached<K extends ConfigKind>(
   kind: K,
   path: string,
-  options: Omit<ConfigOptions, "source"> = {},
+  options: Omit<ConfigOptions, "source"> & {
+    /**
+     * Called when the cache misses, before the YAML parser loads (a first
+     * start, or a changed file): start-up loads what a first start needs
+     * meanwhile.
+     */
+    onMiss?: () => void;
+  } = {},
 ): Promise<CachedConfig<K>> {
   const { text, source } = await readConfigText(path);
-  const opts = { ...options, source };
+  const opts = { stateDirOverride: options.stateDirOverride, source };
   const key = configCacheKey(kind, text);
   const dir = cacheDir(kind, text, options.stateDirOverride);
   const store = dir === undefined ? undefined : await existingStore(dir);
@@ -207,6 +214,7 @@ export async function loadConfigCached<K extends ConfigKind>(
       return { config, from: "cache", saveCache: () => Promise.resolve(false) };
     }
   }
+  options.onMiss?.();
   const raw = await parseText(text, source);
   const json = exactJson(raw); // before the schema sees (and could touch) it
   const config = decodeConfig(kind, raw, opts);
