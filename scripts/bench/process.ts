@@ -274,6 +274,25 @@ function procMemMiB(pid: number): { rss: number; hwm: number } {
   return parseProcStatus(Deno.readTextFileSync(`/proc/${pid}/status`));
 }
 
+/**
+ * CPU time `pid` has run so far, ms, over all its threads (schedstat: ns,
+ * and time the hypervisor stole is not in it, unlike wall time).
+ */
+function cpuMs(pid: number): { all: number; main: number } {
+  let all = 0, main = 0;
+  for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const ns = Number(
+        Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`)
+          .split(" ")[0],
+      );
+      all += ns;
+      if (t.name === String(pid)) main = ns;
+    } catch { /* thread gone */ }
+  }
+  return { all: all / 1e6, main: main / 1e6 };
+}
+
 /** RssAnon and RssFile of `pid` in MiB. */
 function rssSplitMiB(pid: number): { anon: number; file: number } {
   const text = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -492,7 +511,7 @@ try {
   );
 
   // ---- cold start with the stored identity
-  const cold: { ms: number; hwm: number }[] = [];
+  const cold: { ms: number; hwm: number; cpu: number; mainCpu: number }[] = [];
   for (let i = 0; i < K; i++) {
     if (exists(sys.workloadSocket)) {
       throw new Error("the previous runtime left its Workload API socket");
@@ -505,19 +524,21 @@ try {
     const s = await served(p, r);
     const pid = childOf(r.child.pid);
     const mem = procMemMiB(pid);
+    const cpu = cpuMs(pid);
     await stopRuntime(pid, r);
     const t = parseTimeReport(await Deno.readTextFile(timeFile));
     if (t.exit !== 0) {
       throw new Error(`runtime exit ${t.exit} after SIGTERM: ${r.stderr()}`);
     }
     const ms = s.answeredAt - t0;
-    cold.push({ ms, hwm: mem.hwm });
+    cold.push({ ms, hwm: mem.hwm, cpu: cpu.all, mainCpu: cpu.main });
     console.log(
       `cold start ${i + 1}/${K}: socket accepts at ${
         f1(s.socketAt - t0)
       } ms, ` +
         `"SPIFFE_ENDPOINT_SOCKET=" printed at ${f1(r.printedAt() - t0)} ms, ` +
         `FetchX509SVID answered at ${f1(ms)} ms (${s.spiffeId}); ` +
+        `CPU until then ${f1(cpu.all)} ms (main thread ${f1(cpu.main)}); ` +
         `RSS then ${f1(mem.rss)} MiB, peak ${f1(mem.hwm)} MiB; ` +
         `time -v: max RSS ${f1(t.maxRssMiB)} MiB, wall ${
           f1(t.wallMs)
@@ -530,7 +551,10 @@ try {
   console.log(
     `cold start to serving: median ${f1(coldMs)} ms (min ${
       f1(Math.min(...ms))
-    }, max ${f1(Math.max(...ms))}); peak RSS median ${f1(coldRss)} MiB`,
+    }, max ${f1(Math.max(...ms))}); peak RSS median ${f1(coldRss)} MiB; ` +
+      `CPU until serving median ${
+        f1(median(cold.map((c) => c.cpu)))
+      } ms (main thread ${f1(median(cold.map((c) => c.mainCpu)))})`,
   );
   report("process.cold_start", +coldMs.toFixed(1), "ms");
   report("process.cold_start_rss", +coldRss.toFixed(1), "MiB");
