@@ -16,54 +16,13 @@ import {
 } from "../_fixtures/assert.ts";
 import { isEdgeError } from "../../src/errors.ts";
 import { openStore } from "../../src/store/mod.ts";
+import { fill, withTinyTmpfs } from "./_tmpfs.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `${cmd} ${args.join(" ")} failed: ${
-        new TextDecoder().decode(out.stderr).trim()
-      }`,
-    );
-  }
-}
-
-/** Fill the filesystem holding `path` until ENOSPC. */
-async function fill(path: string): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true });
-  const chunk = new Uint8Array(4096);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ENOSPC") throw err;
-  } finally {
-    file.close();
-  }
-}
-
 /** Mount a tmpfs at `mnt`, run the scenario, unmount. Throws on any failure. */
 export async function diskFullScenario(mnt: string): Promise<void> {
-  try {
-    await run("mount", [
-      "-t",
-      "tmpfs",
-      "-o",
-      "size=256k,mode=0700",
-      "tmpfs",
-      mnt,
-    ]);
-  } catch (err) {
-    throw new Error(
-      `mounting a tmpfs needs root (CAP_SYS_ADMIN): ${(err as Error).message}`,
-    );
-  }
-  try {
+  await withTinyTmpfs(mnt, async () => {
     const dir = `${mnt}/state`;
     const store = await openStore(dir);
     const good = { key: enc("key-1".padEnd(8000, ".")), cert: enc("cert-1") };
@@ -105,9 +64,7 @@ export async function diskFullScenario(mnt: string): Promise<void> {
       (await store.requireUnit("identity")).members.cert,
       enc("cert-3"),
     );
-  } finally {
-    await run("umount", [mnt]);
-  }
+  });
 }
 
 if (import.meta.main) {

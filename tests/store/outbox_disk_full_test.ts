@@ -11,27 +11,7 @@ import { isEdgeError } from "../../src/errors.ts";
 import { Outbox } from "../../src/hub/outbox.ts";
 import { decodeMessage, newMessage } from "../../src/message/mod.ts";
 import { openStore } from "../../src/store/mod.ts";
-
-async function run(cmd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(
-      `${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}` +
-        (Deno.uid() === 0 ? "" : " (this test needs root to mount a tmpfs)"),
-    );
-  }
-}
-
-/** Fill the filesystem holding `path` until ENOSPC. */
-async function fill(path: string): Promise<void> {
-  using file = await Deno.open(path, { write: true, createNew: true });
-  const chunk = new Uint8Array(1024);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (err) {
-    if ((err as { code?: string }).code !== "ENOSPC") throw err;
-  }
-}
+import { fill, withTinyTmpfs } from "./_tmpfs.ts";
 
 const msg = (i: number) =>
   newMessage({ operation: "publish", resource: "t" }, {
@@ -41,54 +21,47 @@ const msg = (i: number) =>
 
 Deno.test("a message the full disk refuses is not queued; the durable ones stay, can be ACKed, and new ones queue once space is back", async () => {
   const mnt = await Deno.makeTempDir({ prefix: "outbox-diskfull-" });
-  await run("mount", [
-    "-t",
-    "tmpfs",
-    "-o",
-    "size=256k,mode=0700",
-    "tmpfs",
-    mnt,
-  ]);
   try {
-    const store = await openStore(`${mnt}/state`);
-    const outbox = await Outbox.open(store);
-    const early = [msg(1), msg(2), msg(3)];
-    await Promise.all(early.map((m) => outbox.put(m)));
-    assertEquals(outbox.size, 3);
+    await withTinyTmpfs(mnt, async () => {
+      const store = await openStore(`${mnt}/state`);
+      const outbox = await Outbox.open(store);
+      const early = [msg(1), msg(2), msg(3)];
+      await Promise.all(early.map((m) => outbox.put(m)));
+      assertEquals(outbox.size, 3);
 
-    await fill(`${mnt}/filler`);
-    const refused = msg(4);
-    await assertRejects(() => outbox.put(refused), (e) => {
-      assert(isEdgeError(e, "STORE_WRITE_FAILED"), String(e));
+      await fill(`${mnt}/filler`);
+      const refused = msg(4);
+      await assertRejects(() => outbox.put(refused), (e) => {
+        assert(isEdgeError(e, "STORE_WRITE_FAILED"), String(e));
+      });
+      assertEquals(outbox.size, 3, "the refused message is not queued");
+      assertEquals(outbox.has(refused.header.msg_id), false);
+      assertEquals(outbox.ack(refused.header.msg_id), false);
+      // what was durable before stays and can be ACKed (the removal line may
+      // not fit either: the message is then just sent again after a restart)
+      assertEquals(outbox.ack(early[0].header.msg_id), true);
+      assertEquals(outbox.size, 2);
+
+      await Deno.remove(`${mnt}/filler`);
+      await outbox.put(refused); // the sender retries: queued now
+      const late = msg(5);
+      await outbox.put(late);
+      assertEquals(
+        outbox.entries().map((e) => e.id),
+        [early[1], early[2], refused, late].map((m) => m.header.msg_id),
+      );
+      assertEquals(outbox.ack(early[1].header.msg_id), true);
+      await outbox.close();
+
+      const again = await Outbox.open(store);
+      const replayed = again.entries().map((e) => decodeMessage(e.text));
+      // early[0]'s removal line may have been lost to the full disk
+      const ids = replayed.map((m) => m.header.msg_id)
+        .filter((id) => id !== early[0].header.msg_id);
+      assertEquals(ids, [early[2], refused, late].map((m) => m.header.msg_id));
+      await again.close();
     });
-    assertEquals(outbox.size, 3, "the refused message is not queued");
-    assertEquals(outbox.has(refused.header.msg_id), false);
-    assertEquals(outbox.ack(refused.header.msg_id), false);
-    // what was durable before stays and can be ACKed (the removal line may
-    // not fit either: the message is then just sent again after a restart)
-    assertEquals(outbox.ack(early[0].header.msg_id), true);
-    assertEquals(outbox.size, 2);
-
-    await Deno.remove(`${mnt}/filler`);
-    await outbox.put(refused); // the sender retries: queued now
-    const late = msg(5);
-    await outbox.put(late);
-    assertEquals(
-      outbox.entries().map((e) => e.id),
-      [early[1], early[2], refused, late].map((m) => m.header.msg_id),
-    );
-    assertEquals(outbox.ack(early[1].header.msg_id), true);
-    await outbox.close();
-
-    const again = await Outbox.open(store);
-    const replayed = again.entries().map((e) => decodeMessage(e.text));
-    // early[0]'s removal line may have been lost to the full disk
-    const ids = replayed.map((m) => m.header.msg_id)
-      .filter((id) => id !== early[0].header.msg_id);
-    assertEquals(ids, [early[2], refused, late].map((m) => m.header.msg_id));
-    await again.close();
   } finally {
-    await run("umount", [mnt]);
     await Deno.remove(mnt, { recursive: true });
   }
 });
