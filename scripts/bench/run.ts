@@ -67,10 +67,10 @@ export const SCRIPTS: Record<string, ScriptDef> = {
     quickArgs: ["2000", "websocket,quic", "1"],
     timeoutMs: 10 * 60_000,
   },
-  // [N]: links held by one hub process.
+  // [N]: links held by one hub process (the figure: 5,000).
   hub_connections: {
     file: "hub_connections.ts",
-    args: ["2000"],
+    args: ["5000"],
     quickArgs: ["40"],
     timeoutMs: 15 * 60_000,
   },
@@ -205,7 +205,7 @@ export const METRICS: MetricDef[] = [
   },
   {
     id: "hubconn.rss_per_link",
-    label: "Hub RSS per open node link",
+    label: "Hub RSS per open node link (5,000 links, one hub process)",
     unit: "KiB",
     script: "hub_connections",
   },
