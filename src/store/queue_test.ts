@@ -167,3 +167,46 @@ function assertThrowsType(fn: () => unknown): void {
   }
   throw new Error("expected a TypeError");
 }
+
+Deno.test("a seen log at capacity forgets exactly the oldest IDs; an ID added again counts as new", async () => {
+  const path = await tmp("seen-cap");
+  const capacity = 1000;
+  const seen = await openSeenLog(path, { capacity });
+  // a model of what it must remember: the newest `capacity` distinct adds
+  const model: string[] = [];
+  const remember = (id: string) => {
+    const i = model.indexOf(id);
+    if (i >= 0) model.splice(i, 1);
+    model.push(id);
+    if (model.length > capacity) model.shift();
+  };
+  for (let i = 0; i < 20_000; i++) {
+    const id = `m${i}`;
+    assertEquals(seen.addNew(id), true);
+    remember(id);
+    if (i % 7 === 0) {
+      // an ID from a little earlier comes again through add(): it moves up
+      const again = `m${Math.max(0, i - 500)}`;
+      void seen.add(again);
+      remember(again);
+    }
+    if (i % 9 === 0 && model.length >= 2) {
+      assertEquals(seen.addNew(model[model.length - 2]), false); // known
+    }
+  }
+  assertEquals(seen.size, capacity);
+  const probe = Array.from({ length: 20_000 }, (_, i) => `m${i}`);
+  const inModel = new Set(model);
+  assertEquals(
+    probe.filter((id) => seen.has(id)),
+    probe.filter((id) => inModel.has(id)),
+  );
+  await seen.close();
+  const again = await openSeenLog(path, { capacity });
+  assertEquals(again.size, capacity);
+  assertEquals(
+    probe.filter((id) => again.has(id)),
+    probe.filter((id) => inModel.has(id)),
+  );
+  await again.close();
+});
