@@ -210,3 +210,38 @@ Deno.test("a seen log at capacity forgets exactly the oldest IDs; an ID added ag
   );
   await again.close();
 });
+
+Deno.test("a seen log that sees the same IDs again and again stays exact, below and then beyond capacity", async () => {
+  const path = await tmp("seen-again");
+  const capacity = 100;
+  const seen = await openSeenLog(path, { capacity });
+  const model: string[] = [];
+  const remember = (id: string) => {
+    const i = model.indexOf(id);
+    if (i >= 0) model.splice(i, 1);
+    model.push(id);
+    if (model.length > capacity) model.shift();
+  };
+  // 20,000 adds of 60 IDs (the list of adds is rebuilt from the map), then
+  // 150 new ones (beyond capacity), each time in a shuffled order
+  for (let i = 0; i < 20_000; i++) {
+    const id = `r${(i * 37) % 60}`;
+    void seen.add(id);
+    remember(id);
+  }
+  for (let i = 0; i < 150; i++) {
+    assertEquals(seen.addNew(`n${i}`), true);
+    remember(`n${i}`);
+  }
+  const probe = [
+    ...Array.from({ length: 60 }, (_, i) => `r${i}`),
+    ...Array.from({ length: 150 }, (_, i) => `n${i}`),
+  ];
+  const inModel = new Set(model);
+  assertEquals(seen.size, capacity);
+  assertEquals(
+    probe.filter((id) => seen.has(id)),
+    probe.filter((id) => inModel.has(id)),
+  );
+  await seen.close();
+});

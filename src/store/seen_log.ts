@@ -62,42 +62,42 @@ export async function openSeenLog(
   const capacity = options.capacity ?? 100_000;
   const logger = options.logger ?? nullLogger;
   let log: AppendLog = await openAppendLog(path, { logger });
-  /** Remembered IDs, oldest first, each with the number of its latest add. */
+  /** Remembered IDs, oldest first, each with the position of its latest add. */
   const ids = new Map<string, number>();
-  let adds = 0;
   /**
-   * Every add, oldest first (`order[i]` with number `orderAdd[i]`), from
-   * `head` on; an entry whose ID was added again or forgotten since is
-   * stale and skipped. Evicting through this list costs O(1) per ID: the
-   * first value of a Map iterator walks past every entry deleted since its
-   * table was last rebuilt, which made each add at capacity cost ~24 µs
-   * at 100,000 IDs (and ten times that at a million).
+   * Every add, oldest first: the add at position `p` is `order[p - base]`;
+   * `head` is the position of the oldest one not yet passed. An entry whose
+   * ID was added again (a later position) or forgotten since is stale and
+   * skipped. Evicting through this list costs O(1) per ID: the first value
+   * of a Map iterator walks past every entry deleted since its table was
+   * last rebuilt, which made each add at capacity cost ~30 µs at 100,000
+   * IDs (and ten times that at a million).
    */
   let order: string[] = [];
-  let orderAdd: number[] = [];
+  let base = 0;
   let head = 0;
   const remember = (id: string) => {
-    ids.set(id, ++adds);
+    ids.set(id, base + order.length);
     order.push(id);
-    orderAdd.push(adds);
   };
   /** Forget the oldest IDs beyond capacity; keep the add list compact. */
   const evict = () => {
-    while (ids.size > capacity && head < order.length) {
-      const id = order[head];
-      if (ids.get(id) === orderAdd[head]) ids.delete(id);
+    while (ids.size > capacity && head < base + order.length) {
+      const id = order[head - base];
+      if (ids.get(id) === head) ids.delete(id);
       head++;
     }
-    if (head > 4096 && head * 2 > order.length) {
-      order = order.slice(head);
-      orderAdd = orderAdd.slice(head);
-      head = 0;
-    } else if (order.length - head > 2 * ids.size + 4096) {
+    const passed = head - base;
+    if (passed > 4096 && passed * 2 > order.length) {
+      order = order.slice(passed);
+      base = head;
+    } else if (order.length - passed > 2 * ids.size + 4096) {
       // mostly stale entries (IDs added again): rebuild from the map, whose
       // order is that of the latest adds
+      let p = base + order.length; // positions from here on are unused
       order = [...ids.keys()];
-      orderAdd = [...ids.values()];
-      head = 0;
+      base = head = p;
+      for (const id of order) ids.set(id, p++); // keeps the map's order
     }
   };
   const text = await Deno.readTextFile(path);
