@@ -168,11 +168,8 @@ function assertThrowsType(fn: () => unknown): void {
   throw new Error("expected a TypeError");
 }
 
-Deno.test("a seen log at capacity forgets exactly the oldest IDs; an ID added again counts as new", async () => {
-  const path = await tmp("seen-cap");
-  const capacity = 1000;
-  const seen = await openSeenLog(path, { capacity });
-  // a model of what it must remember: the newest `capacity` distinct adds
+/** What a seen log of `capacity` must remember: the newest distinct adds. */
+function seenModel(capacity: number) {
   const model: string[] = [];
   const remember = (id: string) => {
     const i = model.indexOf(id);
@@ -180,6 +177,14 @@ Deno.test("a seen log at capacity forgets exactly the oldest IDs; an ID added ag
     model.push(id);
     if (model.length > capacity) model.shift();
   };
+  return { model, remember };
+}
+
+Deno.test("a seen log at capacity forgets exactly the oldest IDs; an ID added again counts as new", async () => {
+  const path = await tmp("seen-cap");
+  const capacity = 1000;
+  const seen = await openSeenLog(path, { capacity });
+  const { model, remember } = seenModel(capacity);
   for (let i = 0; i < 20_000; i++) {
     const id = `m${i}`;
     assertEquals(seen.addNew(id), true);
@@ -215,13 +220,7 @@ Deno.test("a seen log that sees the same IDs again and again stays exact, below 
   const path = await tmp("seen-again");
   const capacity = 100;
   const seen = await openSeenLog(path, { capacity });
-  const model: string[] = [];
-  const remember = (id: string) => {
-    const i = model.indexOf(id);
-    if (i >= 0) model.splice(i, 1);
-    model.push(id);
-    if (model.length > capacity) model.shift();
-  };
+  const { model, remember } = seenModel(capacity);
   // 20,000 adds of 60 IDs (the list of adds is rebuilt from the map), then
   // 150 new ones (beyond capacity), each time in a shuffled order
   for (let i = 0; i < 20_000; i++) {
