@@ -200,6 +200,13 @@ export async function startRuntime(options: StartOptions): Promise<number> {
           logger: log,
         });
         await renewer.start();
+      } else {
+        log.warn(
+          "the Workload API has no node intermediate with this upstream: " +
+            "X.509 calls answer UNAVAILABLE (JWT-SVIDs work); set " +
+            "workloadApi.enabled: false, or use identity.upstream: hub",
+          { upstream: config.identity.upstream },
+        );
       }
       const { startWorkloadApi } = await import("./workloadapi/mod.ts");
       workloadApi = await startWorkloadApi({

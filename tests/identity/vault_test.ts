@@ -24,6 +24,7 @@ import {
   verifyCertificateSignature,
 } from "../../src/pki/mod.ts";
 import { rejectsWith, tempStore, waitFor, withTempDir } from "./_helpers.ts";
+import { spawnRuntime, writeEdgeConfig } from "./_runtime.ts";
 
 const TOKEN = "hvs.standinTokenAAAAAAAAAAAAAAAAAAAA";
 
@@ -203,5 +204,69 @@ Deno.test("with the Vault upstream the first start enrolls without a join token"
     );
     assertEquals(manager.status().spiffeId, "spiffe://example.org/node/pi-1");
     assertEquals(manager.status().upstream.kind, "vault");
+  });
+});
+
+Deno.test("a runtime with the Vault upstream and the Workload API on enrolls and says that X.509 SVIDs need the hub", async () => {
+  await withVault(async (v, dir) => {
+    const config = await writeEdgeConfig(dir, {
+      hubUrl: "https://127.0.0.1:9", // unused with the Vault upstream
+      tokenFile: `${dir}/unused-token`,
+      stateDir: `${dir}/state`,
+      socketPath: `${dir}/admin.sock`,
+      extra: `vault:
+  address: ${v.address}
+  role: edge-node
+  tokenFile: ${dir}/vault-token
+  caFile: ${dir}/vault-ca.pem
+`,
+    });
+    // the Vault upstream, and the Workload API on
+    await Deno.writeTextFile(
+      config,
+      (await Deno.readTextFile(config))
+        .replace("identity:\n", "identity:\n  upstream: vault\n")
+        .replace(
+          "workloadApi:\n  enabled: false",
+          `workloadApi:\n  socketPath: ${dir}/workload.sock`,
+        )
+        .replace(/^ {2}tokenFile: .*unused-token\n/m, ""),
+    );
+    const child = await spawnRuntime(config, "piped");
+    const stderr = new Response(child.stderr).text();
+    try {
+      await waitFor(
+        async () => {
+          try {
+            return (await Deno.stat(`${dir}/state/identity`)).isFile;
+          } catch {
+            return false;
+          }
+        },
+        "the node identity on disk",
+        30_000,
+      );
+      await waitFor(
+        async () => {
+          try {
+            return (await Deno.stat(`${dir}/workload.sock`)).isSocket === true;
+          } catch {
+            return false;
+          }
+        },
+        "the Workload API socket",
+        30_000,
+      );
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+    }
+    const log = await stderr;
+    assertEquals(v.counts.signs, 1, log);
+    const warning = log.split("\n").find((l) =>
+      l.includes("the Workload API has no node intermediate")
+    );
+    assert(warning !== undefined, log);
+    assertEquals(JSON.parse(warning).upstream, "vault");
   });
 });
