@@ -1,9 +1,9 @@
 /**
  * Byte helpers shared across modules: hex, base64, base64url, concat,
- * constant-time-ish compare, SHA-256.
+ * constant-time-ish compare, hex SHA-256.
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "./digest.ts";
 
 const HEX = Array.from(
   { length: 256 },
@@ -87,16 +87,6 @@ export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   return new Uint8Array(
     data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
   );
-}
-
-/**
- * SHA-256 of `data`, synchronously (`node:crypto`: for the small buffers of
- * the store and the audit chain it is far cheaper than an async Web Crypto
- * digest per call).
- */
-export function sha256(data: Uint8Array): Uint8Array {
-  const digest = createHash("sha256").update(data).digest();
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
 
 /** Lowercase hex SHA-256 of `data` (`toHex(sha256(data))`, kept async for its callers). */

@@ -18,7 +18,8 @@
  * dir owned by this user.
  * @module
  */
-import { sha256, toHex } from "../bytes.ts";
+import { toHex } from "../bytes.ts";
+import { sha256 } from "../digest.ts";
 import type { Store } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 

@@ -19,7 +19,8 @@
  * @module
  */
 import { type Clock, systemClock } from "../clock.ts";
-import { sha256, toHex } from "../bytes.ts";
+import { toHex } from "../bytes.ts";
+import { sha256 } from "../digest.ts";
 import { type AppendLog, openAppendLog } from "../store/mod.ts";
 import type { Logger } from "../log/mod.ts";
 

@@ -43,7 +43,8 @@
  * not see the records).
  * @module
  */
-import { sha256, toHex } from "../bytes.ts";
+import { toHex } from "../bytes.ts";
+import { sha256 } from "../digest.ts";
 import { EdgeError } from "../errors.ts";
 import { type AppendLog, openAppendLog, type Store } from "../store/mod.ts";
 

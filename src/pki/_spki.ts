@@ -3,11 +3,11 @@
  * Web Crypto key (cached per key object, exporting is an async round trip),
  * the canonical P-256 SPKI of a point, checking a caller's SPKI, and the
  * RFC 5280 §4.2.1.2 method-1 key identifier (SHA-1 of the subjectPublicKey
- * bits, as OpenSSL computes it; synchronous through `node:crypto`).
+ * bits, as OpenSSL computes it; synchronous, `src/digest.ts`).
  * Internal.
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha1 } from "../digest.ts";
 import { children, decodeOne, expectTag, OID, readOid, TAG } from "./_der.ts";
 import { loadedP256 } from "./_p256_engine.ts";
 
@@ -145,10 +145,7 @@ const keyIdCache = new WeakMap<Uint8Array, Uint8Array>();
 export function keyIdentifier(spki: Uint8Array): Uint8Array {
   let id = keyIdCache.get(spki);
   if (!id) {
-    // A copy: the digest Buffer may sit in Node's shared pool.
-    id = new Uint8Array(
-      createHash("sha1").update(readSpki(spki).publicKey).digest(),
-    );
+    id = sha1(readSpki(spki).publicKey);
     keyIdCache.set(spki, id);
   }
   return id;

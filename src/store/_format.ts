@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { sha256 } from "../bytes.ts";
+import { sha256 } from "../digest.ts";
 import { assertName } from "./_names.ts";
 
 const MAGIC = new TextEncoder().encode("EDGEUNIT");

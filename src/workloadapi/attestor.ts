@@ -20,7 +20,6 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
 import { EdgeError } from "../errors.ts";
 import { type PeerCredentials, peerCredentials } from "./peercred.ts";
 import { readLink, readSmallFile } from "../libc.ts";
@@ -159,6 +158,9 @@ export class UnixAttestor {
     const key = `${st.dev}:${st.ino}:${st.mtime?.getTime()}:${st.size}`;
     const hit = this.#hashes.get(key);
     if (hit) return hit;
+    // Executables can be large: OpenSSL's SHA-256, loaded on first use
+    // (`node:crypto` is kept out of start-up, see `src/digest.ts`).
+    const { createHash } = await import("node:crypto");
     const hash = createHash("sha256");
     using file = await Deno.open(exe);
     const buf = new Uint8Array(1 << 20);
