@@ -44,6 +44,7 @@ export type ErrorCode =
   | "SVID_UNAVAILABLE"
   | "INTERMEDIATE_FAILED"
   | "SINK_FAILED"
+  | "SOCKET_FAILED"
   // hub-link messages
   | "MESSAGE_INVALID"
   // reference hub (issue #4): one HTTP status each, see src/hubserver/http_status.ts

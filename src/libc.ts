@@ -1,6 +1,7 @@
 /**
  * The one binding of the C library, through FFI (`--allow-ffi`), for what
- * Deno has no API for: `SO_PEERCRED` (the Workload API's attestor),
+ * Deno has no API for: the Workload API's Unix socket server and
+ * `SO_PEERCRED` (`net/unix_server.ts`, the attestor),
  * `/proc` reads (Deno's permission model refuses `/proc/<pid>` without
  * `--allow-all`, so they use plain `open`/`read`/`readlink`), and
  * `madvise`/`malloc_trim` (`memory_trim.ts`).
@@ -16,6 +17,26 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: {
+    parameters: ["i32", "pointer", "pointer", "i32"],
+    result: "i32",
+  },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  /** Blocks: runs on a worker thread, the promise settles when it returns. */
+  epoll_wait: {
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  __errno_location: { parameters: [], result: "pointer" },
   madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
@@ -29,6 +50,15 @@ let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
   lib ??= Deno.dlopen("libc.so.6", SYMBOLS);
   return lib.symbols;
+}
+
+/**
+ * `errno` of the last failed call made on this (the JS) thread: read it
+ * right after the call that returned -1.
+ */
+export function errno(): number {
+  const p = libc().__errno_location();
+  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
 }
 
 const O_RDONLY = 0;

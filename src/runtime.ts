@@ -37,6 +37,7 @@ import type { HubLink } from "./hub/mod.ts";
 import type { MessageApi } from "./messageapi/mod.ts";
 import type { Message } from "./message/mod.ts";
 import { trimStartupMemory } from "./memory_trim.ts";
+import { schedule } from "./clock.ts";
 
 /** How long after start-up the start-up memory is given back. */
 const TRIM_AFTER_MS = 3_000;
@@ -160,7 +161,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   let messages: MessageApi | undefined;
   let stopReload = () => {};
   let cacheSaved: Promise<unknown> | undefined;
-  let trimTimer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTrim = () => {};
   const adminOptions = {
     socketPath: config.admin.socketPath,
     status: () => ({
@@ -239,12 +240,14 @@ export async function startRuntime(options: StartOptions): Promise<number> {
       // A workload waiting at boot gets its first answer before the rest
       // of start-up takes the (single) JS thread, for at most a moment.
       if (workloadApi) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        let cancel = () => {};
         await Promise.race([
           workloadApi.server.answered,
-          new Promise((r) => timer = setTimeout(r, FIRST_CALL_MS)),
+          new Promise((r) =>
+            cancel = schedule(() => r(undefined), FIRST_CALL_MS)
+          ),
         ]);
-        clearTimeout(timer);
+        cancel();
       }
       identity = await buildIdentity();
     }
@@ -319,12 +322,14 @@ export async function startRuntime(options: StartOptions): Promise<number> {
           error: (err as Error).message,
         }),
     );
-    const timer = setTimeout(() => {
-      const r = trimStartupMemory();
-      if (r) log.debug("start-up memory given back", { ...r });
-    }, TRIM_AFTER_MS);
-    Deno.unrefTimer(timer);
-    trimTimer = timer;
+    cancelTrim = schedule(
+      () => {
+        const r = trimStartupMemory();
+        if (r) log.debug("start-up memory given back", { ...r });
+      },
+      TRIM_AFTER_MS,
+      { ref: false },
+    );
     await identity.manager.run(signal);
     log.info("runtime stopped");
     return 0;
@@ -334,7 +339,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   } finally {
     shutdown.dispose();
     stopReload();
-    clearTimeout(trimTimer);
+    cancelTrim();
     await cacheSaved;
     await renewer?.stop();
     await messages?.close();

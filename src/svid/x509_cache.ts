@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { type Clock, systemClock } from "../clock.ts";
+import { type Clock, schedule, systemClock } from "../clock.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
 import { type Random, secureRandom } from "../random.ts";
 import type { X509Bundle } from "../bundle/mod.ts";
@@ -146,7 +146,7 @@ export class X509SvidCache {
   /** Resolve after the next reconcile pass has finished (for tests and start-up). */
   async settled(): Promise<X509SvidSnapshot> {
     while ((this.#dirty || !this.#idle) && !this.#stopped) {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise<void>((r) => schedule(r, 1));
     }
     return this.snapshot();
   }

@@ -2,7 +2,8 @@
  * The Workload API gRPC server on a Unix socket.
  *
  * **Which connection did a call come on?** Sockets are accepted by our own
- * `node:net` server and each one is served by its own HTTP/2 connection
+ * server (`../net/unix_server.ts`, on the C library: it keeps `node:net`
+ * out of start-up) and each one is served by its own HTTP/2 connection
  * object (`./h2/`): its `SO_PEERCRED` (and the caller's start time) are
  * read at accept, and every call on that connection is attested with
  * exactly those credentials — there is no lookup that could hand a call
@@ -14,9 +15,10 @@
  * that caller (rotation, bundle, entries).
  * @module
  */
-import * as net from "node:net";
 import { prepareSocketPath } from "../net/unix_socket.ts";
+import { listenUnix, type UnixConnection } from "../net/unix_server.ts";
 import { type Logger, nullLogger } from "../log/mod.ts";
+import { schedule } from "../clock.ts";
 import {
   type AttestedPeer,
   capturePeer,
@@ -131,7 +133,7 @@ export async function serveWorkloadApi(
     onCallEnd(method, code);
   };
   let streams = 0;
-  const sockets = new Set<net.Socket>();
+  const sockets = new Set<UnixConnection>();
   const connections = new Set<H2ServerConnection>();
   const streamEnds = new Set<() => void>();
   /** Set while closing: called when the last connection has closed. */
@@ -288,12 +290,10 @@ export async function serveWorkloadApi(
 
   const onError = (err: unknown) =>
     logger.error("workload API connection failed", { error: String(err) });
-  const listener = net.createServer((socket) => {
+  const onConnection = (socket: UnixConnection) => {
     let peer: Peer;
     try {
-      // deno-lint-ignore no-explicit-any
-      const fd = (socket as any)._handle?.fd;
-      peer = { ok: capturePeer(fd) };
+      peer = { ok: capturePeer(socket.fd) };
     } catch (err) {
       peer = { error: "could not read the caller's credentials" };
       logger.warn("SO_PEERCRED failed", {
@@ -312,21 +312,16 @@ export async function serveWorkloadApi(
       onError,
     });
     connections.add(conn);
-  });
+  };
 
   await prepareSocketPath(options.socketPath, "workloadApi.socketPath");
-  await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
-    listener.listen(options.socketPath, () => {
-      listener.off("error", reject);
-      resolve();
-    });
+  // e.g. EMFILE on accept: reported, and accepting resumes
+  const listener = await listenUnix({
+    path: options.socketPath,
+    onConnection,
+    onError: (err) =>
+      logger.error("workload API socket error", { error: String(err) }),
   });
-  // e.g. EMFILE on accept: reported, never an unhandled 'error' event
-  listener.on(
-    "error",
-    (err) => logger.error("workload API socket error", { error: String(err) }),
-  );
   await Deno.chmod(options.socketPath, options.socketMode ?? 0o666);
   const address = `unix://${options.socketPath}`;
   logger.info("workload API listening", { address });
@@ -349,20 +344,20 @@ export async function serveWorkloadApi(
 
   /** See {@link WorkloadServer.close}. */
   async function shutdown(): Promise<void> {
-    // `listener.close`'s callback fires only once every connection has
-    // ended, and a workload's gRPC channel stays connected for as long as
-    // the workload runs: stop accepting, end the calls, GOAWAY, give the
-    // clients a moment to hang up, cut the rest, then wait for the listener.
-    const closed = new Promise<void>((r) => listener.close(() => r()));
+    // `listener.close()` resolves only once every connection has ended, and
+    // a workload's gRPC channel stays connected for as long as the workload
+    // runs: stop accepting, end the calls, GOAWAY, give the clients a
+    // moment to hang up, cut the rest, then wait for the listener.
+    const closed = listener.close();
     for (const end of [...streamEnds]) end();
     for (const c of connections) c.goaway();
     if (sockets.size > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancel = () => {};
       await new Promise<void>((r) => {
         allClosed = r;
-        timer = setTimeout(r, CLOSE_GRACE_MS);
+        cancel = schedule(r, CLOSE_GRACE_MS);
       });
-      clearTimeout(timer);
+      cancel();
     }
     for (const c of connections) c.destroy();
     for (const s of sockets) s.destroy();

@@ -124,6 +124,31 @@ Deno.test("a Node.js grpc-js client fetches its X509-SVID, and openssl verifies 
   assertEquals(k.stdout, c.stdout);
 });
 
+Deno.test("callers are told apart by their executable: unix:path and unix:sha256 (an independent sha256sum of the client's binary) match, another hash does not", async () => {
+  const uid = Deno.uid()!;
+  const which = await run(["sh", "-c", "command -v node"]);
+  const exe = await Deno.realPath(which.stdout.trim());
+  const sum = await run(["sha256sum", exe]);
+  assertEquals(sum.code, 0, sum.stderr);
+  const hash = sum.stdout.split(" ")[0];
+  await using t = await startTestApi([
+    {
+      spiffeId: `spiffe://${TD}/by-hash`,
+      selectors: [`unix:uid:${uid}`, `unix:sha256:${hash}`],
+    },
+    { spiffeId: `spiffe://${TD}/by-path`, selectors: [`unix:path:${exe}`] },
+    {
+      spiffeId: `spiffe://${TD}/other-binary`,
+      selectors: [`unix:sha256:${"0".repeat(64)}`],
+    },
+  ]);
+  const [msg] = await runNodeClient(t.socket, ["x509", "1"]) as SvidMsg[];
+  assertEquals(
+    msg.svids.map((s) => s.spiffe_id).sort(),
+    [`spiffe://${TD}/by-hash`, `spiffe://${TD}/by-path`],
+  );
+});
+
 Deno.test("a request without the workload.spiffe.io header is refused with InvalidArgument on every RPC", async () => {
   await using t = await startTestApi([
     {

@@ -12,6 +12,7 @@
  * write.
  * @module
  */
+import { schedule } from "../../clock.ts";
 import {
   ErrorCode,
   Flag,
@@ -32,7 +33,7 @@ import {
   type StreamOwner,
 } from "./stream.ts";
 
-/** The socket operations the connection uses (a `node:net` Socket has them). */
+/** The socket operations the connection uses (`UnixConnection` of `src/net/unix_server.ts`, or a `node:net` Socket). */
 export interface ByteSocket {
   write(data: Uint8Array): unknown;
   end(): unknown;
@@ -575,8 +576,8 @@ export class H2ServerConnection implements StreamOwner {
     this.#socket.end();
     // A misbehaving peer must not keep the descriptor open by never closing.
     const socket = this.#socket;
-    const cut = setTimeout(() => socket.destroy(), this.#o.failedCloseMs);
-    socket.on("close", () => clearTimeout(cut));
+    const cancel = schedule(() => socket.destroy(), this.#o.failedCloseMs);
+    socket.on("close", cancel);
     this.#lost();
   }
 
