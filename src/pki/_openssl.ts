@@ -17,6 +17,8 @@
  * @module
  */
 
+import { inRange, randomScalar } from "./_scalar.ts";
+
 /** The library opened: the one OpenSSL ABI these declarations match. */
 export const LIBCRYPTO = "libcrypto.so.3";
 
@@ -68,13 +70,6 @@ const SYMBOLS = {
   SHA256: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Order n of the P-256 group, big-endian. */
-const N = Uint8Array.from(
-  "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551".match(
-    /../g,
-  )!,
-  (h) => parseInt(h, 16),
-);
 const N_BIG =
   0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const HALF_N = N_BIG >> 1n;
@@ -95,15 +90,6 @@ export interface NativeP256 {
   signer(d: Uint8Array): NativeSigner;
   /** True when `point` is an uncompressed point on P-256 (not infinity). */
   isPoint(point: Uint8Array): boolean;
-}
-
-/** True when the big-endian 32-byte `d` is in [1, n-1]. */
-function inRange(d: Uint8Array): boolean {
-  if (d.every((b) => b === 0)) return false;
-  for (let i = 0; i < 32; i++) {
-    if (d[i] !== N[i]) return d[i] < N[i];
-  }
-  return false; // d == n
 }
 
 function bigFrom(bytes: Uint8Array): bigint {
@@ -146,10 +132,7 @@ export function openNativeP256(path: string = LIBCRYPTO): NativeP256 {
 
   return {
     generate() {
-      const d = new Uint8Array(32);
-      do {
-        crypto.getRandomValues(d);
-      } while (!inRange(d));
+      const d = randomScalar();
       const out = new Uint8Array(65);
       try {
         need(c.BN_bin2bn(d, 32, scratch), "BN_bin2bn");

@@ -36,6 +36,7 @@ import {
 } from "./_p256_engine.ts";
 import type { NativeSigner } from "./_openssl.ts";
 import { encodeSec1Der, readPrivateKeyDer, scalarToPkcs8 } from "./_sec1.ts";
+import { randomScalar } from "./_scalar.ts";
 import { p256Spki, rememberSpki } from "./_spki.ts";
 import {
   bitString,
@@ -91,9 +92,12 @@ export class P256PrivateKey {
   }
 
   /**
-   * Generate a key: with libcrypto when it is open (a random scalar from
-   * the OS and one point multiplication), else Web Crypto's key
-   * generation and one PKCS#8 export (which carries the public point).
+   * Generate a key: a uniformly random scalar from the CSPRNG
+   * (`_scalar.ts`), its public point from libcrypto when it is open, else
+   * from Web Crypto (PKCS#8 import, JWK export). Not Web Crypto's
+   * `generateKey`: in Deno it first seeds a second random generator, 40–60
+   * ms of CPU once per process, which a start-up issuing its first SVIDs
+   * would wait for.
    */
   static async generate(): Promise<P256PrivateKey> {
     const engine = loadedP256();
@@ -101,13 +105,10 @@ export class P256PrivateKey {
       const { d, point } = engine.generate();
       return new P256PrivateKey(d, point);
     }
-    const pair = await crypto.subtle.generateKey(EC_P256, true, [
-      "sign",
-      "verify",
-    ]) as CryptoKeyPair;
-    const key = await P256PrivateKey.#fromExtractable(pair.privateKey);
-    key.#pair = pair;
-    rememberSpki(pair.publicKey, key.#spkiShared());
+    const key = await P256PrivateKey.#fromScalar(randomScalar());
+    // Its Web Crypto key came from a PKCS#8 without the public key, and
+    // exports as such: toCryptoKeyPair() imports the full encoding.
+    key.#pair = {};
     return key;
   }
 
@@ -127,7 +128,23 @@ export class P256PrivateKey {
         { cause: err },
       );
     }
-    const pkcs8 = scalarToPkcs8(parts.d);
+    const key = await P256PrivateKey.#fromScalar(parts.d);
+    if (parts.publicPoint && !bytesEqual(parts.publicPoint, key.#point)) {
+      key.destroy();
+      throw new EdgeError(
+        "KEY_INVALID",
+        "Private key: the embedded public key does not belong to the private key",
+      );
+    }
+    return key;
+  }
+
+  /**
+   * The key of scalar `d` (taken, zeroed on failure) with its point, via a
+   * Web Crypto import and JWK export. Throws `KEY_INVALID`.
+   */
+  static async #fromScalar(d: Uint8Array): Promise<P256PrivateKey> {
+    const pkcs8 = scalarToPkcs8(d);
     let privateKey: CryptoKey;
     let point: Uint8Array;
     try {
@@ -140,21 +157,14 @@ export class P256PrivateKey {
       );
       point = await jwkPoint(privateKey);
     } catch (cause) {
-      parts.d.fill(0);
+      d.fill(0);
       throw new EdgeError("KEY_INVALID", "Private key: not a valid P-256 key", {
         cause,
       });
     } finally {
       pkcs8.fill(0);
     }
-    if (parts.publicPoint && !bytesEqual(parts.publicPoint, point)) {
-      parts.d.fill(0);
-      throw new EdgeError(
-        "KEY_INVALID",
-        "Private key: the embedded public key does not belong to the private key",
-      );
-    }
-    const key = new P256PrivateKey(parts.d, point);
+    const key = new P256PrivateKey(d, point);
     key.#pair = { privateKey };
     return key;
   }

@@ -21,7 +21,6 @@ logged.`,
   async run(args, io) {
     const path = stringFlag(args, "config");
     if (!path) throw new EdgeError("USAGE", "missing --config FILE");
-    warmUpNativeCrypto();
     const { startRuntime } = await import("../../runtime.ts");
     return await startRuntime({
       configPath: path,
@@ -30,19 +29,3 @@ logged.`,
     });
   },
 };
-
-/**
- * Deno's native crypto library seeds its random generator once per process,
- * at the first key generation or TLS handshake: 40–100 ms of CPU on the
- * development machines (more on a Pi), which enrollment would otherwise wait
- * for. A key generation runs on Deno's blocking thread pool, so starting one
- * now does that work on another core while the runtime's code loads. The key
- * is thrown away.
- */
-function warmUpNativeCrypto(): void {
-  crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    false,
-    ["sign"],
-  ).catch(() => {});
-}
