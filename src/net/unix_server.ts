@@ -71,7 +71,10 @@ export interface UnixServerOptions {
   backlog?: number;
   /** A new connection: set its listeners before returning. */
   onConnection(conn: UnixConnection): void;
-  /** Accepting failed (e.g. out of descriptors); the server keeps going. */
+  /**
+   * Accepting failed (e.g. out of descriptors), or a connection's listener
+   * threw (that connection is closed); the server keeps going.
+   */
   onError?(err: Error): void;
 }
 
@@ -412,7 +415,12 @@ function listen(options: UnixServerOptions): UnixServer {
         options.onError?.(err as Error);
         continue;
       }
-      options.onConnection(conn);
+      try {
+        options.onConnection(conn);
+      } catch (err) {
+        conn.destroy();
+        options.onError?.(err as Error);
+      }
     }
   };
 
@@ -421,7 +429,14 @@ function listen(options: UnixServerOptions): UnixServer {
       if (listening) accept();
       return;
     }
-    conns.get(token)?.ready(events, buf);
+    const conn = conns.get(token);
+    try {
+      conn?.ready(events, buf);
+    } catch (err) {
+      // a listener threw: that connection ends, the server goes on
+      conn?.destroy();
+      options.onError?.(err as Error);
+    }
   }, () => !listening && conns.size === 0);
 
   return {

@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../tests/_fixtures/assert.ts";
 import { isEdgeError } from "../errors.ts";
+import { concat } from "../bytes.ts";
 import { peerCredentials } from "../workloadapi/peercred.ts";
 import { listenUnix, type UnixConnection } from "./unix_server.ts";
 
@@ -11,13 +12,7 @@ async function readAll(conn: Deno.UnixConn): Promise<Uint8Array> {
     if (n === null) break;
     parts.push(buf.slice(0, n));
   }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 Deno.test("connections are echoed concurrently, each fd carries the caller's SO_PEERCRED, and close waits for the last connection", async () => {
@@ -154,5 +149,39 @@ Deno.test("a path too long for a Unix socket or one that is taken is refused wit
   assert(isEdgeError(taken, "SOCKET_FAILED"), String(taken));
   assert(taken.message.includes(path) && taken.message.includes("EADDRINUSE"));
   await server.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a listener that throws closes only its connection and is reported; the server keeps serving", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  const errors: string[] = [];
+  let n = 0;
+  const server = await listenUnix({
+    path,
+    onConnection: (c) => {
+      if (n++ === 0) throw new Error("bad connection handler");
+      c.on("data", (b) => {
+        if (b[0] === 0) throw new Error("bad data handler");
+        c.write(b);
+      });
+    },
+    onError: (e) => errors.push(e.message),
+  });
+  const first = await Deno.connect({ transport: "unix", path });
+  assertEquals(await first.read(new Uint8Array(1)), null);
+  first.close();
+  const second = await Deno.connect({ transport: "unix", path });
+  await second.write(Uint8Array.of(0));
+  assertEquals(await second.read(new Uint8Array(1)), null);
+  second.close();
+  const third = await Deno.connect({ transport: "unix", path });
+  await third.write(Uint8Array.of(7));
+  const got = new Uint8Array(1);
+  assertEquals(await third.read(got), 1);
+  assertEquals(got[0], 7);
+  third.close();
+  await server.close();
+  assertEquals(errors, ["bad connection handler", "bad data handler"]);
   await Deno.remove(dir, { recursive: true });
 });
