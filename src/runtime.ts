@@ -38,6 +38,7 @@ import type { MessageApi } from "./messageapi/mod.ts";
 import type { Message } from "./message/mod.ts";
 import { trimStartupMemory } from "./memory_trim.ts";
 import { schedule } from "./clock.ts";
+import { warmUpTlsRandom } from "./net/tls_warmup.ts";
 
 /** How long after start-up the start-up memory is given back. */
 const TRIM_AFTER_MS = 3_000;
@@ -90,28 +91,6 @@ async function startAdmin(
 }
 
 /**
- * Deno's native crypto library seeds its random generator once per process,
- * at the first Web Crypto key generation or TLS handshake: 40–100 ms of CPU
- * on the development machines (more on a Pi). A key generation runs on
- * Deno's blocking thread pool, so starting one does that work on another
- * core before the first handshake needs it: at once on a first start (a
- * missed config cache) or when the node enrolls (its first handshake is the
- * enrollment), after the Workload API's first answer otherwise (our own key generation does not need it, and the
- * Workload API's start should not share the CPU with it). The key is
- * thrown away.
- */
-let warmedUp = false;
-function warmUpNativeCrypto(): void {
-  if (warmedUp) return;
-  warmedUp = true;
-  crypto.subtle.generateKey(
-    { name: "ECDSA", namedCurve: "P-256" },
-    false,
-    ["sign"],
-  ).catch(() => {});
-}
-
-/**
  * Run the device runtime until SIGINT/SIGTERM (exit 0). Enrollment problems
  * that retrying cannot fix (bad token, CA hash mismatch, refusal) throw and
  * end the process with their message.
@@ -120,8 +99,10 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   // The YAML parser runs only when the file changed since the last start
   // (the parse is cached in the state dir; the schema is applied either way).
   // A missed cache is mostly a first start, which enrolls first: the node
-  // identity's modules then load while the YAML parser does, and the
-  // crypto library seeds its random generator on another core.
+  // identity's modules then load while the YAML parser does, and the TLS
+  // random generator is seeded on another core. With a stored identity the
+  // first handshake comes after the Workload API's first answer, and so
+  // does the seeding (it would take the CPU the Workload API's start needs).
   let identityModules:
     | Promise<typeof import("./identity/from_config.ts")>
     | undefined;
@@ -131,7 +112,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
     stateDirOverride: options.stateDirOverride,
     onMiss: () => {
       void loadIdentityModules().catch(() => {});
-      warmUpNativeCrypto();
+      warmUpTlsRandom();
     },
   });
   const { config } = loaded;
@@ -259,7 +240,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
   let admin: Promise<AdminServer | undefined> | undefined;
   try {
     if (enrolling) {
-      warmUpNativeCrypto();
+      warmUpTlsRandom();
       identity = await buildIdentity();
       admin = startAdmin(adminOptions);
     } else {
@@ -276,7 +257,7 @@ export async function startRuntime(options: StartOptions): Promise<number> {
         ]);
         cancel();
       }
-      warmUpNativeCrypto();
+      warmUpTlsRandom();
       identity = await buildIdentity();
     }
     identity.upstream.start?.(signal);

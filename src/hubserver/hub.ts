@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { warmUpTlsRandom } from "../net/tls_warmup.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { EdgeError } from "../errors.ts";
 import { type HubConfig, parseHostPort } from "../config/mod.ts";
@@ -110,6 +111,8 @@ export async function startHubServer(
   config: HubConfig,
   options: HubServerOptions = {},
 ): Promise<Hub> {
+  // the first node's handshake should not pay for seeding TLS's generator
+  warmUpTlsRandom();
   const clock = options.clock ?? systemClock;
   const random = options.random ?? secureRandom;
   const log = options.logger ?? nullLogger;
