@@ -63,6 +63,11 @@ const EVENT_SIZE = Deno.build.arch === "x86_64" ? 12 : 16;
 const DATA_OFFSET = Deno.build.arch === "x86_64" ? 4 : 8;
 const MAX_EVENTS = 64;
 const READ_SIZE = 64 * 1024;
+/**
+ * Most bytes queued for a peer that does not read: beyond, the connection
+ * is closed rather than letting one local client grow our memory.
+ */
+const MAX_QUEUED = 16 * 1024 * 1024;
 /** How long accepting pauses when the process is out of descriptors. */
 const ACCEPT_PAUSE_MS = 100;
 /** Poller tokens below this are the server's own descriptors. */
@@ -104,6 +109,7 @@ export class UnixConnection {
   #onData: Listener[] = [];
   #onClose: (() => void)[] = [];
   #queue: Uint8Array[] = [];
+  #queued = 0;
   #watchingOut = false;
   #ending = false;
 
@@ -128,19 +134,31 @@ export class UnixConnection {
     return this.fd < 0;
   }
 
-  /** Send `data` (in order after anything queued); ignored once ending. */
+  /**
+   * Send `data` (in order after anything queued); ignored once ending.
+   * Closes the connection when more than 16 MiB would wait for the peer.
+   */
   write(data: Uint8Array): void {
     if (this.closed || this.#ending) return;
     if (this.#queue.length > 0) {
-      this.#queue.push(data.slice());
+      this.#enqueue(data.slice());
       return;
     }
     const sent = this.#send(data);
     if (sent < 0) return;
     if (sent < data.length) {
-      this.#queue.push(data.slice(sent));
-      this.#watch(true);
+      this.#enqueue(data.slice(sent));
+      if (!this.closed) this.#watch(true);
     }
+  }
+
+  #enqueue(data: Uint8Array): void {
+    this.#queued += data.length;
+    if (this.#queued > MAX_QUEUED) {
+      this.destroy();
+      return;
+    }
+    this.#queue.push(data);
   }
 
   /** Send what is queued, then end our side; the peer's close closes it. */
@@ -156,6 +174,7 @@ export class UnixConnection {
     const fd = this.fd;
     this.fd = -1;
     this.#queue = [];
+    this.#queued = 0;
     this.#poller.remove(this.#token, fd);
     libc().close(fd);
     const listeners = this.#onClose;
@@ -218,6 +237,7 @@ export class UnixConnection {
       const head = this.#queue[0];
       const sent = this.#send(head);
       if (sent < 0) return;
+      this.#queued -= sent;
       if (sent < head.length) {
         this.#queue[0] = head.subarray(sent);
         return;

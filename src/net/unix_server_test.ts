@@ -185,3 +185,27 @@ Deno.test("a listener that throws closes only its connection and is reported; th
   assertEquals(errors, ["bad connection handler", "bad data handler"]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a peer that never reads is cut off once 16 MiB wait for it (the 8 MiB test above shows a reader under that gets everything)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  const accepted = Promise.withResolvers<UnixConnection>();
+  const server = await listenUnix({
+    path,
+    onConnection: (c) => accepted.resolve(c),
+  });
+  const conn = await Deno.connect({ transport: "unix", path });
+  const c = await accepted.promise;
+  const mib = new Uint8Array(1024 * 1024);
+  let written = 0;
+  while (!c.closed && written < 64) {
+    c.write(mib);
+    written++;
+  }
+  assert(c.closed, "the connection was not closed");
+  // the kernel's socket buffers hold a little; the rest was queued up to 16 MiB
+  assert(written >= 16 && written <= 20, `closed after ${written} MiB`);
+  conn.close();
+  await server.close();
+  await Deno.remove(dir, { recursive: true });
+});
