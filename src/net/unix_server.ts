@@ -112,6 +112,8 @@ export class UnixConnection {
   #queued = 0;
   #watchingOut = false;
   #ending = false;
+  /** The peer's end of stream was read (it sends no more). */
+  #peerEnded = false;
 
   /** @internal */
   constructor(fd: number, poller: Poller, token: number) {
@@ -209,9 +211,17 @@ export class UnixConnection {
         this.destroy();
         return;
       }
-      // end of stream: the peer is gone (no half-open connections)
-      if (this.#queue.length === 0) this.destroy();
-      else this.#ending = true;
+      // end of stream: the peer sends no more (no half-open connections):
+      // close once what is queued has gone out, meanwhile watch only for
+      // writability (a level-triggered EOF would wake the loop non-stop)
+      this.#peerEnded = true;
+      this.#ending = true;
+      if (this.#queue.length === 0) {
+        this.destroy();
+      } else {
+        this.#watchingOut = true;
+        this.#poller.modify(this.#token, this.fd, EPOLLOUT);
+      }
       return;
     }
   }
@@ -245,6 +255,10 @@ export class UnixConnection {
       this.#queue.shift();
     }
     if (this.closed) return;
+    if (this.#peerEnded) {
+      this.destroy();
+      return;
+    }
     this.#watch(false);
     if (this.#ending) libc().shutdown(this.fd, SHUT_WR);
   }

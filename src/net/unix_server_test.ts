@@ -4,6 +4,13 @@ import { concat } from "../bytes.ts";
 import { peerCredentials } from "../workloadapi/peercred.ts";
 import { listenUnix, type UnixConnection } from "./unix_server.ts";
 
+/** CPU time of this process (all threads), in ms. */
+function cpuMs(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10; // USER_HZ = 100
+}
+
 async function readAll(conn: Deno.UnixConn): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buf = new Uint8Array(64 * 1024);
@@ -205,6 +212,34 @@ Deno.test("a peer that never reads is cut off once 16 MiB wait for it (the 8 MiB
   assert(c.closed, "the connection was not closed");
   // the kernel's socket buffers hold a little; the rest was queued up to 16 MiB
   assert(written >= 16 && written <= 20, `closed after ${written} MiB`);
+  conn.close();
+  await server.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a peer that half-closes still gets what was queued for it, and the server does not spin meanwhile", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  const big = new Uint8Array(4 * 1024 * 1024).fill(7);
+  const accepted = Promise.withResolvers<UnixConnection>();
+  const server = await listenUnix({
+    path,
+    onConnection: (c) => {
+      c.write(big); // more than the socket takes: most of it is queued
+      accepted.resolve(c);
+    },
+  });
+  const conn = await Deno.connect({ transport: "unix", path });
+  const c = await accepted.promise;
+  await conn.closeWrite(); // EOF to the server, while 4 MiB wait for us
+  const cpu0 = cpuMs();
+  await new Promise((r) => setTimeout(r, 300)); // we read nothing yet
+  const spent = cpuMs() - cpu0;
+  assert(!c.closed, "closed before the queue was sent");
+  assert(spent < 100, `the process used ${spent} ms of CPU in 300 ms idle`);
+  const got = await readAll(conn); // the server closes after the last byte
+  assertEquals(got.length, big.length);
+  assert(c.closed);
   conn.close();
   await server.close();
   await Deno.remove(dir, { recursive: true });
