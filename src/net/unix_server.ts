@@ -189,7 +189,11 @@ export class UnixConnection {
 
   /** @internal The poller saw `events` on this socket. */
   ready(events: number, buf: Uint8Array): void {
-    if (events & EPOLLOUT) this.#flush();
+    // after a hang-up a send fails at once (EPIPE): that closes it
+    if (
+      events & EPOLLOUT ||
+      (events & (EPOLLHUP | EPOLLERR) && this.#queue.length > 0)
+    ) this.#flush();
     if (!this.closed && events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
       this.#read(buf);
     }

@@ -244,3 +244,26 @@ Deno.test("a peer that half-closes still gets what was queued for it, and the se
   await server.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a peer that closes with data still queued for it is closed at once, without spinning", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  const accepted = Promise.withResolvers<UnixConnection>();
+  const server = await listenUnix({
+    path,
+    onConnection: (c) => {
+      c.write(new Uint8Array(4 * 1024 * 1024));
+      accepted.resolve(c);
+    },
+  });
+  const conn = await Deno.connect({ transport: "unix", path });
+  const c = await accepted.promise;
+  const closed = new Promise<void>((r) => c.on("close", r));
+  const cpu0 = cpuMs();
+  conn.close();
+  await closed;
+  const spent = cpuMs() - cpu0;
+  assert(spent < 100, `the process used ${spent} ms of CPU`);
+  await server.close();
+  await Deno.remove(dir, { recursive: true });
+});
